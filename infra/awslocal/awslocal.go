@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,7 +98,13 @@ func ClientConfig(ctx context.Context, url string) (aws.Config, error) {
 	)
 }
 
-// StartT runs kumo for one test and provisions the default resources.
+// provisioned numbers the resource sets made in this process. kumo keeps its
+// state in package variables shared by every server in a process, so each
+// test gets resource names of its own.
+var provisioned atomic.Int64
+
+// StartT runs kumo for one test and provisions resources under names no other
+// test in the process uses.
 func StartT(t testing.TB) (*Emulator, Resources) {
 	t.Helper()
 	ctx := context.Background()
@@ -106,7 +113,14 @@ func StartT(t testing.TB) (*Emulator, Resources) {
 		t.Fatalf("start the AWS emulator: %v", err)
 	}
 	t.Cleanup(emu.Close)
-	res, err := Provision(ctx, emu.Config, DefaultNames())
+	names := DefaultNames()
+	suffix := fmt.Sprintf("-%d", provisioned.Add(1))
+	names.Queue += suffix
+	names.DeadLetterQueue += suffix
+	names.Table += suffix
+	names.AppKeysSecret += suffix
+	names.GenesysSecret += suffix
+	res, err := Provision(ctx, emu.Config, names)
 	if err != nil {
 		t.Fatalf("provision the AWS emulator: %v", err)
 	}

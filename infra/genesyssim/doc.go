@@ -2,7 +2,7 @@
 // OAuth client-credentials token endpoint, the unauthenticated app and web journey event
 // endpoints, and the external-events batch endpoint. It validates requests as strictly
 // as the public Genesys SDKs describe, applies the platform's rate limits and headers,
-// and can inject faults such as outages, 5xx errors, latency, 429 storms and answers
+// and can inject faults such as outages, 5xx errors, latency, 429 storms and responses
 // that arrive after the client gave up.
 //
 // Start with Start in tests, which runs a Server on a random loopback port, or New for

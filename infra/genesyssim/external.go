@@ -7,10 +7,10 @@ import (
 	"net/http"
 )
 
-// Fields of one external event. The public sources list these four; others are rejected.
+// Fields of one external event. The public sources list these four, so others are rejected.
 //
-// NOTE: the sources state the one-hour age rule for app and web events only; it is applied
-// to dateCreated as well, which may be stricter than Genesys.
+// NOTE: the sources state the one-hour age rule for app and web events only. It is applied
+// to dateCreated as well, so the simulator may be stricter than Genesys here.
 var externalEntitySpecs = []fieldSpec{
 	{name: "id", required: true, kind: kindString},
 	{name: "dateCreated", required: true, kind: kindString, check: checkDateCreated},

@@ -56,14 +56,14 @@ type Latency struct {
 
 // SlowResponse handles matching requests in full, so their events count as accepted, and
 // then holds the response back for Delay. A client whose timeout is shorter than Delay
-// never sees the answer; Stats counts those requests and whether their events came again.
+// never receives the response. Stats counts those requests and whether their events came again.
 type SlowResponse struct {
 	Delay       Duration `json:"delay"`
 	Probability float64  `json:"probability,omitempty"`
 	Endpoints   []string `json:"endpoints,omitempty"`
 }
 
-// RateLimitStorm answers matching requests with 429 until it ends, either after For or
+// RateLimitStorm returns 429 to matching requests until it ends, either after For or
 // after Count responses, whichever comes first. With neither set it lasts until cleared.
 type RateLimitStorm struct {
 	For               Duration `json:"for,omitempty"`

@@ -40,7 +40,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// testConfig returns a config with one deployment, one configuration, one client with
+// newTestConfig returns a config with one deployment, one configuration, one client with
 // the external-events permission, and the fake clock.
 func newTestConfig(clock *fakeClock) Config {
 	return Config{
@@ -211,7 +211,7 @@ func postExternal(t testing.TB, base, config, token string, entities ...map[stri
 }
 
 // waitFor polls cond until it holds, failing the test after five seconds. It is for
-// effects that the server records after the client already has its answer.
+// effects that the server records after the client already has its response.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

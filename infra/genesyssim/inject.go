@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// faultPlan is what the active faults do to one request.
+// faultPlan is the effect of the active faults on one request.
 type faultPlan struct {
 	outageMode string        // "", "503" or "reset"
 	latency    time.Duration // delay before the request is handled

@@ -54,8 +54,8 @@ var appEventSpecs = []fieldSpec{
 // Request fields of web events. The public sources list only the required fields of page,
 // browser and device, so those objects accept further fields.
 //
-// NOTE: the sources state the UUID and event-name rules for app events only; they are
-// applied to web events as well, which may be stricter than Genesys.
+// NOTE: the sources state the UUID and event-name rules for app events only. They are
+// applied to web events as well, so the simulator may be stricter than Genesys here.
 var webEventSpecs = []fieldSpec{
 	{name: "customerCookieId", required: true, kind: kindString, check: checkUUID},
 	{name: "eventName", required: true, kind: kindString, check: checkEventName},
@@ -186,7 +186,7 @@ type SessionInfo struct {
 const sessionIdle = 30 * time.Minute
 
 // sessionTable keeps the current session of each customer cookie. It holds at most
-// limit entries and forgets the oldest-created first, which starts a new session for
+// limit entries and drops the oldest-created first, which starts a new session for
 // that cookie.
 type sessionTable struct {
 	limit   int

@@ -46,9 +46,9 @@ type tokenBucket struct {
 	last   time.Time
 }
 
-// take tries to take a token at now. It returns whether it succeeded, the tokens in use
-// afterwards and, on failure, how long until a token is free; on success the third value
-// is the time until the bucket is full again.
+// take tries to take a token at now. It returns whether it succeeded and the tokens in use
+// afterwards. The third value is how long until a token is free after a failure, or until
+// the bucket is full again after a success.
 func (b *tokenBucket) take(now time.Time, rate, size float64) (bool, int64, time.Duration) {
 	if b.last.IsZero() {
 		b.tokens, b.last = size, now
@@ -125,7 +125,7 @@ func windowState(count int64, limit int, reset time.Duration) (rateState, time.D
 	return state, 0
 }
 
-// tooManyRequests builds a platform 429 that asks the client to wait at least retryAfter.
+// tooManyRequests builds a platform 429 whose Retry-After is retryAfter rounded up to seconds.
 func (s *Server) tooManyRequests(c *call, state rateState, retryAfter time.Duration) *response {
 	secs := max(1, ceilSeconds(retryAfter))
 	resp := s.platformError(c, http.StatusTooManyRequests, codeTooManyRequests,

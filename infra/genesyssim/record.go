@@ -23,7 +23,7 @@ type ReceivedEvent struct {
 	ID         string    `json:"id"`       // the event id sent in the response
 	ReceivedAt time.Time `json:"receivedAt"`
 	Duplicate  bool      `json:"duplicate"` // the same identity was accepted before
-	Slow       bool      `json:"slow"`      // accepted while the SlowResponse fault held the answer
+	Slow       bool      `json:"slow"`      // accepted while the SlowResponse fault held the response back
 
 	EventName        string          `json:"eventName,omitempty"`
 	CustomerCookieID string          `json:"customerCookieId,omitempty"`
@@ -55,8 +55,8 @@ type Stats struct {
 	RateLimited  int64 `json:"rateLimited"` // 429 responses, real or injected
 	TokensIssued int64 `json:"tokensIssued"`
 
-	// SlowResponses counts requests whose answer the SlowResponse fault held back.
-	// UnseenResponses counts those whose client left before the answer was written, and
+	// SlowResponses counts requests whose response the SlowResponse fault held back.
+	// UnseenResponses counts those whose client left before the response was written, and
 	// UnseenEvents the events they accepted. UnseenEventsResent counts how many of those
 	// events were received again later, in any request that reached the endpoint.
 	SlowResponses      int64 `json:"slowResponses"`
@@ -82,7 +82,7 @@ type identityKey struct {
 }
 
 // identityEntry tracks one identity. The slow* fields follow an acceptance made during a
-// SlowResponse fault until the client is known to have seen or missed the answer.
+// SlowResponse fault until the client is known to have received or missed the response.
 type identityEntry struct {
 	accepted    int64
 	slowPending bool // accepted under SlowResponse, answer not yet written or abandoned
@@ -177,7 +177,7 @@ func (r *recorder) store(ev ReceivedEvent) {
 	r.stats.EventsEvicted++
 }
 
-// evictIdentities forgets the oldest identities beyond the limit, so a duplicate of an
+// evictIdentities drops the oldest identities beyond the limit, so a duplicate of an
 // event older than the last limit distinct identities is no longer detected.
 func (r *recorder) evictIdentities() {
 	for len(r.identities) > r.limit {

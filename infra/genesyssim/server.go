@@ -123,7 +123,7 @@ type call struct {
 	slowKeys      []identityKey   // identities accepted during a slow call
 }
 
-// response is a complete answer, built before anything is written so that the
+// response is a complete HTTP response, built before anything is written so that the
 // SlowResponse fault can hold it back.
 type response struct {
 	status int
@@ -199,7 +199,7 @@ func (s *Server) serve(c *call, plan faultPlan, handle func(*call) *response) *r
 }
 
 // wait sleeps for d unless the request ends or the server closes first. It reports
-// whether the client is still waiting for the answer.
+// whether the client is still waiting for the response.
 func (s *Server) wait(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil

@@ -1,6 +1,6 @@
 // Command genesys-sim runs the Genesys Cloud simulator of package genesyssim on a local
 // address and prints its base URL. Every flag can also be set by the environment
-// variable named in its help text; a flag on the command line wins.
+// variable named in its help text, and a flag on the command line wins over it.
 package main
 
 import (

@@ -1,0 +1,221 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/failsafe-go/failsafe-go/ratelimiter"
+	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/journeyrelay/relay/shared/idempotency"
+	"github.com/journeyrelay/relay/shared/journey"
+	"github.com/journeyrelay/relay/shared/queue"
+)
+
+// Deps are the parts the engine drives. Tokens may be nil when
+// Config.ExternalEnabled is false.
+type Deps struct {
+	Sender      Sender
+	Claims      Claims
+	Breaker     Breaker
+	Tokens      Tokens
+	DeadLetters DeadLetterer
+}
+
+// Engine delivers queued journey events to Genesys. One Engine lives for the
+// whole process, so its rate limiters span the invocations of one instance.
+// It is safe for concurrent use.
+type Engine struct {
+	deps     Deps
+	cfg      Config
+	app      *lane // APP and WEB events: one request per event
+	external *lane // CUSTOM events: one request per batch
+}
+
+// New returns an Engine. It panics when a required dependency is missing,
+// because that is a wiring mistake in main.
+func New(deps Deps, cfg Config) *Engine {
+	cfg = cfg.withDefaults()
+	if deps.Sender == nil || deps.Claims == nil || deps.Breaker == nil || deps.DeadLetters == nil {
+		panic("delivery.New: Sender, Claims, Breaker and DeadLetters are required")
+	}
+	if cfg.ExternalEnabled && deps.Tokens == nil {
+		panic("delivery.New: Tokens is required when ExternalEnabled is set")
+	}
+	instances := float64(cfg.Instances)
+	return &Engine{
+		deps:     deps,
+		cfg:      cfg,
+		app:      newLane(time.Duration(float64(time.Second) * instances / cfg.EventsPerSecond)),
+		external: newLane(time.Duration(float64(time.Minute) * instances / cfg.RequestsPerMinute)),
+	}
+}
+
+// lane is one rate budget: a smooth limiter plus a pause that every sender
+// waits out after Genesys answered 429 with a Retry-After.
+type lane struct {
+	limiter ratelimiter.RateLimiter[any]
+
+	mu          sync.Mutex
+	pausedUntil time.Time
+}
+
+func newLane(interval time.Duration) *lane {
+	return &lane{limiter: ratelimiter.NewSmoothWithMaxRate[any](max(interval, time.Microsecond))}
+}
+
+func (l *lane) pause(until time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if until.After(l.pausedUntil) {
+		l.pausedUntil = until
+	}
+}
+
+func (l *lane) paused() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pausedUntil
+}
+
+// item is one message on its way through the engine.
+type item struct {
+	msg     queue.Message
+	event   journey.Event
+	created time.Time // the event's timestamp
+	claimed bool
+	outcome Outcome
+}
+
+func (it *item) done() bool {
+	return it.outcome.Kind != 0
+}
+
+// run is one call of Deliver: its claim owner and deadline.
+type run struct {
+	*Engine
+	owner       string
+	deadline    time.Time
+	breakerSeen atomic.Bool // the open breaker was logged once in this run
+}
+
+// Deliver takes each message through decode, age check, claim, rate limit,
+// circuit breaker and send, and returns one Outcome per message in order.
+// Dead-lettered messages are already on the dead-letter queue when it returns.
+func (e *Engine) Deliver(ctx context.Context, msgs []queue.Message) []Outcome {
+	r := &run{Engine: e, owner: uuid.NewString(), deadline: e.deadline(ctx)}
+	items := make([]*item, len(msgs))
+
+	// Decode and claim every event first, so that duplicates and bad
+	// messages never wait for a rate-limit slot.
+	g := new(errgroup.Group)
+	g.SetLimit(e.cfg.Concurrency)
+	for i, m := range msgs {
+		items[i] = &item{msg: m}
+		g.Go(func() error {
+			r.prepare(ctx, items[i])
+			return nil
+		})
+	}
+	_ = g.Wait()
+
+	// Send the claimed events: APP and WEB one by one, CUSTOM in batches.
+	var single, batched []*item
+	for _, it := range items {
+		switch {
+		case it.done():
+		case it.event.Type == journey.TypeCustom:
+			batched = append(batched, it)
+		default:
+			single = append(single, it)
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { r.sendEach(ctx, single) })
+	wg.Go(func() { r.sendBatches(ctx, batched) })
+	wg.Wait()
+
+	out := make([]Outcome, len(items))
+	for i, it := range items {
+		out[i] = it.outcome
+		out[i].MessageID = it.msg.ID
+	}
+	return out
+}
+
+func (e *Engine) deadline(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return e.cfg.Now().Add(e.cfg.ClaimTTL)
+}
+
+// remaining is the time left before the invocation's deadline less the wait margin.
+func (r *run) remaining() time.Duration {
+	return r.deadline.Sub(r.cfg.Now()) - r.cfg.WaitMargin
+}
+
+// prepare decodes the message, checks its age and claims its idempotency key.
+// It leaves the item without an outcome only when the event is to be sent.
+func (r *run) prepare(ctx context.Context, it *item) {
+	event, created, err := decode(it.msg.Body)
+	if err != nil {
+		r.deadLetter(ctx, it, ReasonMalformed, err.Error())
+		return
+	}
+	it.event, it.created = event, created
+
+	if r.expired(ctx, it) {
+		return
+	}
+	if event.Type == journey.TypeCustom && !r.cfg.ExternalEnabled {
+		r.deadLetter(ctx, it, ReasonMisconfigured, "no external-events configuration is set for CUSTOM events")
+		return
+	}
+
+	claim, err := r.deps.Claims.Claim(ctx, event.IdempotencyKey, r.owner, r.deadline)
+	if err != nil {
+		r.cfg.Logger.ErrorContext(ctx, "claim failed, message returned to the queue",
+			"message_id", it.msg.ID, "idempotency_key", event.IdempotencyKey, "error", err)
+		r.giveBack(ctx, it, r.messageBackoff(it))
+		return
+	}
+	r.applyClaim(ctx, it, claim)
+}
+
+func (r *run) applyClaim(ctx context.Context, it *item, claim idempotency.Claim) {
+	switch claim.State {
+	case idempotency.Claimed:
+		it.claimed = true
+	case idempotency.Delivered:
+		r.cfg.Metrics.Add(MetricDuplicatesSkipped, 1)
+		r.cfg.Logger.InfoContext(ctx, "event already delivered, message settled",
+			"message_id", it.msg.ID, "idempotency_key", it.event.IdempotencyKey)
+		it.outcome = Outcome{Kind: Settled}
+	default:
+		wait := max(claim.HeldUntil.Sub(r.cfg.Now()), minHeldVisibility)
+		r.cfg.Logger.InfoContext(ctx, "event claimed by another flush, message returned to the queue",
+			"message_id", it.msg.ID, "idempotency_key", it.event.IdempotencyKey,
+			"held_until", claim.HeldUntil)
+		r.retryLater(it, jitter(wait))
+	}
+}
+
+// expired dead-letters the item when Genesys would reject it as too old and
+// reports whether it did.
+func (r *run) expired(ctx context.Context, it *item) bool {
+	age := r.cfg.Now().Sub(it.created)
+	if age <= r.cfg.MaxEventAge {
+		return false
+	}
+	r.deadLetter(ctx, it, ReasonExpired,
+		"timestamp "+it.event.Timestamp+" is older than "+r.cfg.MaxEventAge.String())
+	return true
+}
+
+// errNoTime means a wait would end too close to the invocation's deadline.
+var errNoTime = errors.New("not enough time left in the invocation")

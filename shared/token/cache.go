@@ -63,12 +63,14 @@ func (c *cache) get(ctx context.Context) (Token, error) {
 
 // reject marks the cached token as rejected when its SHA-256 is rejectedSHA256,
 // so that the next get fetches a new one. A token already replaced is left alone.
-func (c *cache) reject(rejectedSHA256 string) {
+func (c *cache) reject(ctx context.Context, rejectedSHA256 string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.current != nil && c.current.sha256 == rejectedSHA256 {
-		c.current.rejected = true
+	if c.current == nil || c.current.sha256 != rejectedSHA256 || c.current.rejected {
+		return
 	}
+	c.current.rejected = true
+	c.logger.InfoContext(ctx, "access token rejected by Genesys; fetching a new one", "token", c.current.token)
 }
 
 func (c *cache) fresh() (Token, bool) {
@@ -82,12 +84,18 @@ func (c *cache) fresh() (Token, bool) {
 }
 
 // refresh runs inside the single flight. It fetches with a context detached
-// from the first caller's cancellation, because later callers share the result.
+// from the first caller's cancellation, because later callers share the
+// result, but it keeps that caller's deadline, such as the end of a Lambda
+// invocation, when it comes before fetchTimeout.
 func (c *cache) refresh(callerCtx context.Context) (Token, error) {
 	if tok, ok := c.fresh(); ok {
 		return tok, nil // a flight that ended just before this one replaced the token
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(callerCtx), c.fetchTimeout)
+	deadline := time.Now().Add(c.fetchTimeout)
+	if callerDeadline, ok := callerCtx.Deadline(); ok && callerDeadline.Before(deadline) {
+		deadline = callerDeadline
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(callerCtx), deadline)
 	defer cancel()
 
 	previous := c.snapshot()

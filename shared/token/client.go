@@ -40,7 +40,8 @@ type ClientOptions struct {
 	// invocation before the next one. Default DefaultFailureCooldown.
 	FailureCooldown time.Duration
 
-	// InvokeTimeout bounds one invocation of the token function. Default 30s.
+	// InvokeTimeout bounds one invocation of the token function when the
+	// caller's context has no earlier deadline. Default 15s.
 	InvokeTimeout time.Duration
 
 	// Now is the clock. Default time.Now.
@@ -82,7 +83,7 @@ func (o ClientOptions) withDefaults() ClientOptions {
 		o.FailureCooldown = DefaultFailureCooldown
 	}
 	if o.InvokeTimeout <= 0 {
-		o.InvokeTimeout = 30 * time.Second
+		o.InvokeTimeout = 15 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -99,12 +100,12 @@ func (c *Client) Token(ctx context.Context) (string, error) {
 	return tok.Value, err
 }
 
-// Refresh reports rejected as refused by Genesys and returns another token.
+// Refresh returns a token other than rejected, the token Genesys returned 401 for.
 // Only while rejected is still the cached token does it invoke the token
 // function with force_refresh, so concurrent reports of one token cause one
 // invocation.
 func (c *Client) Refresh(ctx context.Context, rejected string) (string, error) {
-	c.cache.reject(SHA256(rejected))
+	c.cache.reject(ctx, SHA256(rejected))
 	tok, err := c.cache.get(ctx)
 	return tok.Value, err
 }

@@ -24,7 +24,7 @@ type IssuerOptions struct {
 	// refresh before the next attempt. Default DefaultFailureCooldown.
 	FailureCooldown time.Duration
 
-	// HTTPClient sends the token requests. Default: a client with a 10s timeout.
+	// HTTPClient sends the token requests. Default: a client with a 5s timeout.
 	HTTPClient *http.Client
 
 	// Retry bounds the retries of one fetch.
@@ -83,7 +83,7 @@ func (o IssuerOptions) withDefaults() IssuerOptions {
 		o.FailureCooldown = DefaultFailureCooldown
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		o.HTTPClient = &http.Client{Timeout: 5 * time.Second}
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -110,7 +110,7 @@ func (i *Issuer) Current(ctx context.Context) (Token, error) {
 // of reports of one rejected token cause one fetch. A rejected token is never
 // served again.
 func (i *Issuer) RefreshRejected(ctx context.Context, rejectedSHA256 string) (Token, error) {
-	i.cache.reject(rejectedSHA256)
+	i.cache.reject(ctx, rejectedSHA256)
 	return i.cache.get(ctx)
 }
 

@@ -181,6 +181,22 @@ func TestIssuerFailsFastWhenRetryAfterTooLong(t *testing.T) {
 	}
 }
 
+func TestIssuerFailsFastWhenRetryAfterPassesDeadline(t *testing.T) {
+	endpoint := newFakeEndpoint(t, time.Hour, throttledReply("5"))
+	h := newIssuerHarness(t, endpoint, IssuerOptions{Retry: RetryOptions{MaxWait: 10 * time.Second}})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+
+	_, err := h.issuer.Current(ctx)
+
+	if !errors.Is(err, errRetryAfterTooLong) {
+		t.Errorf("error = %v, want errRetryAfterTooLong", err)
+	}
+	if got := endpoint.Requests(); got != 1 {
+		t.Errorf("token requests = %d, want 1", got)
+	}
+}
+
 func TestIssuerRetryLimits(t *testing.T) {
 	tests := []struct {
 		name         string

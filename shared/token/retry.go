@@ -18,12 +18,12 @@ type RetryOptions struct {
 	MaxAttempts int
 
 	// MaxWait is the max total time spent waiting between attempts. A 429
-	// whose Retry-After would exceed what is left ends the fetch at once.
-	// Default 10s.
+	// whose Retry-After would exceed what is left of MaxWait, or of the
+	// context's deadline, ends the fetch at once. Default 10s.
 	MaxWait time.Duration
 
 	// BaseDelay is the first backoff delay after a failure without
-	// Retry-After; each later delay doubles, up to MaxDelay. Defaults 200ms and 2s.
+	// Retry-After. Each later delay doubles, up to MaxDelay. Defaults 200ms and 2s.
 	BaseDelay time.Duration
 	MaxDelay  time.Duration
 
@@ -62,7 +62,7 @@ func (i *Issuer) requestWithRetry(ctx context.Context, creds Credentials) (Token
 	policy := retrypolicy.NewBuilder[Token]().
 		HandleIf(func(_ Token, err error) bool { return isTemporary(err) }).
 		AbortIf(func(_ Token, err error) bool {
-			return err != nil && retryAfter(err) > i.retry.MaxWait-waited
+			return err != nil && retryAfter(err) > timeLeft(ctx, i.retry.MaxWait-waited)
 		}).
 		WithMaxAttempts(i.retry.MaxAttempts).
 		WithBackoff(i.retry.BaseDelay, i.retry.MaxDelay).
@@ -85,10 +85,19 @@ func (i *Issuer) requestWithRetry(ctx context.Context, creds Credentials) (Token
 	tok, err := failsafe.With(policy).WithContext(ctx).Get(func() (Token, error) {
 		return requestToken(ctx, i.client, creds, i.now())
 	})
-	if d := retryAfter(err); d > 0 && d > i.retry.MaxWait-waited {
-		return Token{}, fmt.Errorf("%w (Retry-After %s, %s left): %w", errRetryAfterTooLong, d, i.retry.MaxWait-waited, err)
+	if d, left := retryAfter(err), timeLeft(ctx, i.retry.MaxWait-waited); d > 0 && d > left {
+		return Token{}, fmt.Errorf("%w (Retry-After %s, %s left): %w", errRetryAfterTooLong, d, left.Round(time.Millisecond), err)
 	}
 	return tok, err
+}
+
+// timeLeft returns how long a retry may still wait: the wait budget, or less
+// when the context's deadline comes first.
+func timeLeft(ctx context.Context, budget time.Duration) time.Duration {
+	if deadline, ok := ctx.Deadline(); ok {
+		return min(budget, time.Until(deadline))
+	}
+	return budget
 }
 
 // isTemporary reports whether a request error may pass on a later attempt:

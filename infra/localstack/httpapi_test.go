@@ -1,0 +1,209 @@
+package localstack
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// echoAPI serves the route through the echo function, which returns the
+// event it received as the response body.
+func echoAPI(t *testing.T) *httptest.Server {
+	t.Helper()
+	fn := startEcho(t)
+	api := &HTTPAPI{Method: "POST", Path: "/v1/events", Function: NewPool("echo", fn),
+		Now: func() time.Time { return time.UnixMilli(1796396400123) }}
+	server := httptest.NewServer(api)
+	t.Cleanup(server.Close)
+	return server
+}
+
+func postEcho(t *testing.T, url string, header http.Header, body []byte) (*http.Response, events.APIGatewayV2HTTPRequest) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+"/v1/events?debug=1", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var event events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &event); err != nil {
+		t.Fatalf("decode the echoed event %s: %v", raw, err)
+	}
+	return resp, event
+}
+
+func TestHTTPAPIBuildsPayloadV2Event(t *testing.T) {
+	server := echoAPI(t)
+	body := []byte(`{"events":[]}`)
+	header := http.Header{"Content-Type": {"application/json"}, "X-Api-Key": {"k1"}, "User-Agent": {"ShopApp/5.2"}}
+
+	resp, event := postEcho(t, server.URL, header, body)
+
+	if resp.StatusCode != 201 {
+		t.Errorf("status: got %d, want the function's 201", resp.StatusCode)
+	}
+	if got := resp.Header.Get("X-Echo"); got != "yes" {
+		t.Errorf("X-Echo header: got %q, want the function's header", got)
+	}
+	checks := []struct{ name, got, want string }{
+		{"version", event.Version, "2.0"},
+		{"routeKey", event.RouteKey, "POST /v1/events"},
+		{"rawPath", event.RawPath, "/v1/events"},
+		{"rawQueryString", event.RawQueryString, "debug=1"},
+		{"x-api-key header", event.Headers["x-api-key"], "k1"},
+		{"content-type header", event.Headers["content-type"], "application/json"},
+		{"body", event.Body, string(body)},
+		{"method", event.RequestContext.HTTP.Method, "POST"},
+		{"path", event.RequestContext.HTTP.Path, "/v1/events"},
+		{"sourceIp", event.RequestContext.HTTP.SourceIP, "127.0.0.1"},
+		{"userAgent", event.RequestContext.HTTP.UserAgent, "ShopApp/5.2"},
+		{"stage", event.RequestContext.Stage, "$default"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if event.IsBase64Encoded {
+		t.Error("isBase64Encoded: got true, want false for a JSON body")
+	}
+	if event.RequestContext.RequestID == "" {
+		t.Error("requestContext.requestId is empty")
+	}
+	if got := event.RequestContext.TimeEpoch; got != 1796396400123 {
+		t.Errorf("timeEpoch: got %d, want 1796396400123", got)
+	}
+}
+
+func TestHTTPAPIEncodesGzipBodyAsBase64(t *testing.T) {
+	server := echoAPI(t)
+	var compressed bytes.Buffer
+	zw := gzip.NewWriter(&compressed)
+	_, _ = zw.Write([]byte(`{"events":[]}`))
+	_ = zw.Close()
+	header := http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}
+
+	_, event := postEcho(t, server.URL, header, compressed.Bytes())
+
+	if !event.IsBase64Encoded {
+		t.Fatal("isBase64Encoded: got false, want true for a gzip body")
+	}
+	decoded, err := base64.StdEncoding.DecodeString(event.Body)
+	if err != nil {
+		t.Fatalf("body is not base64: %v", err)
+	}
+	if !bytes.Equal(decoded, compressed.Bytes()) {
+		t.Error("decoded body differs from the gzip bytes sent")
+	}
+}
+
+func TestHTTPAPIRejects(t *testing.T) {
+	fn := &fakeFunction{output: []byte(`{"statusCode":200}`)}
+	server := httptest.NewServer(&HTTPAPI{Method: "POST", Path: "/v1/events", Function: fn})
+	defer server.Close()
+
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		body   string
+		want   int
+	}{
+		{"unknown route", "POST", "/v2/events", "{}", 404},
+		{"wrong method", "GET", "/v1/events", "", 404},
+		{"body over 10 MB", "POST", "/v1/events", strings.Repeat("x", MaxRequestBytes+1), 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, server.URL+tt.path, strings.NewReader(tt.body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("status: got %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+	if n := len(fn.calls()); n != 0 {
+		t.Errorf("function invocations: got %d, want 0", n)
+	}
+}
+
+func TestHTTPAPIResponses(t *testing.T) {
+	tests := []struct {
+		name       string
+		output     string
+		err        error
+		wantStatus int
+		wantBody   string
+	}{
+		{"full response", `{"statusCode":202,"headers":{"Content-Type":"application/json"},"body":"{\"ok\":true}"}`, nil, 202, `{"ok":true}`},
+		{"base64 body", `{"statusCode":200,"body":"aGVsbG8=","isBase64Encoded":true}`, nil, 200, "hello"},
+		{"bare JSON", `{"ok":true}`, nil, 200, `{"ok":true}`},
+		{"function error", `{"errorType":"x","errorMessage":"y"}`, &FunctionError{Type: "x"}, 500, `{"message":"Internal Server Error"}` + "\n"},
+		{"not JSON", `oops`, nil, 500, `{"message":"Internal Server Error"}` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fn := &fakeFunction{output: []byte(tt.output), err: tt.err}
+			server := httptest.NewServer(&HTTPAPI{Method: "POST", Path: "/v1/events", Function: fn})
+			defer server.Close()
+
+			resp, err := http.Post(server.URL+"/v1/events", "application/json", strings.NewReader("{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status: got %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			if string(body) != tt.wantBody {
+				t.Errorf("body: got %q, want %q", body, tt.wantBody)
+			}
+		})
+	}
+}
+
+func TestIsText(t *testing.T) {
+	tests := []struct {
+		name, contentType, encoding string
+		body                        []byte
+		want                        bool
+	}{
+		{"json", "application/json", "", []byte("{}"), true},
+		{"json with charset", "application/json; charset=utf-8", "", []byte("{}"), true},
+		{"gzip json", "application/json", "gzip", []byte{0x1f, 0x8b}, false},
+		{"octet stream", "application/octet-stream", "", []byte("abc"), false},
+		{"invalid UTF-8", "text/plain", "", []byte{0xff, 0xfe}, false},
+		{"no content type", "", "", []byte("abc"), false},
+		{"empty body", "", "", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := isText(tt.contentType, tt.encoding, tt.body); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,227 @@
+package localstack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// QueueClient is the part of the SQS API the poller calls.
+type QueueClient interface {
+	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
+}
+
+var _ QueueClient = (*sqs.Client)(nil)
+
+// Poller feeds a queue to a function the way a Lambda SQS event source
+// mapping with ReportBatchItemFailures does. It receives up to BatchSize
+// messages, waiting up to BatchingWindow to fill the batch, and invokes the
+// function with an events.SQSEvent. It then deletes the messages the
+// response does not list in batchItemFailures. After a function error, or
+// a response naming a message not in the batch, it deletes nothing. Messages
+// left in the queue reappear when the queue's visibility timeout ends, and
+// SQS moves them to the dead-letter queue after maxReceiveCount receives.
+type Poller struct {
+	Queue          QueueClient
+	QueueURL       string
+	QueueARN       string
+	Region         string
+	Function       Invoker
+	BatchSize      int           // 1 to 10
+	BatchingWindow time.Duration // MaximumBatchingWindowInSeconds
+	Concurrency    int           // ScalingConfig.MaximumConcurrency; default 2
+	Logger         *slog.Logger
+
+	stats PollerStats
+}
+
+// PollerStats counts what a Poller did.
+type PollerStats struct {
+	Batches      atomic.Int64 // invocations
+	Deleted      atomic.Int64 // messages deleted after success
+	ItemFailures atomic.Int64 // messages the function reported as failed
+	Errors       atomic.Int64 // invocations that failed as a whole
+}
+
+// Stats returns the poller's counters.
+func (p *Poller) Stats() *PollerStats {
+	return &p.stats
+}
+
+// Run polls with Concurrency workers until ctx ends.
+func (p *Poller) Run(ctx context.Context) {
+	workers := max(p.Concurrency, 2)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if _, err := p.Poll(ctx); err != nil && ctx.Err() == nil {
+					p.logger().Error("poll failed", "queue", p.QueueURL, "error", err)
+					sleep(ctx, time.Second)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// Poll receives one batch, invokes the function with it and deletes the
+// messages that succeeded. It returns the batch's size.
+func (p *Poller) Poll(ctx context.Context) (int, error) {
+	messages, err := p.receive(ctx)
+	if err != nil || len(messages) == 0 {
+		return 0, err
+	}
+
+	payload, err := json.Marshal(p.event(messages))
+	if err != nil {
+		return len(messages), fmt.Errorf("poll: encode the SQS event: %w", err)
+	}
+	p.stats.Batches.Add(1)
+	output, err := p.Function.Invoke(ctx, payload)
+	if err != nil {
+		p.stats.Errors.Add(1)
+		return len(messages), fmt.Errorf("poll: the batch stays in the queue: %w", err)
+	}
+
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(output, &resp); err != nil {
+		p.stats.Errors.Add(1)
+		return len(messages), fmt.Errorf("poll: the batch stays in the queue: invalid response %.200s: %w", output, err)
+	}
+	succeeded, err := succeededMessages(messages, resp)
+	if err != nil {
+		p.stats.Errors.Add(1)
+		return len(messages), fmt.Errorf("poll: the batch stays in the queue: %w", err)
+	}
+	p.stats.ItemFailures.Add(int64(len(messages) - len(succeeded)))
+	return len(messages), p.delete(ctx, succeeded)
+}
+
+// receive collects up to BatchSize messages within BatchingWindow.
+func (p *Poller) receive(ctx context.Context) ([]sqstypes.Message, error) {
+	size := min(max(p.BatchSize, 1), 10)
+	deadline := time.Now().Add(p.BatchingWindow)
+	var messages []sqstypes.Message
+	for wait := int32(1); len(messages) < size; wait = 0 {
+		out, err := p.Queue.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:                    aws.String(p.QueueURL),
+			MaxNumberOfMessages:         int32(size - len(messages)),
+			WaitTimeSeconds:             wait,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+			MessageAttributeNames:       []string{"All"},
+		})
+		if err != nil {
+			return messages, fmt.Errorf("receive from %s: %w", p.QueueURL, err)
+		}
+		messages = append(messages, out.Messages...)
+
+		remaining := time.Until(deadline)
+		if len(messages) == 0 || remaining <= 0 {
+			break
+		}
+		sleep(ctx, min(remaining, 100*time.Millisecond))
+	}
+	return messages, nil
+}
+
+// event builds the event Lambda sends for a batch.
+func (p *Poller) event(messages []sqstypes.Message) events.SQSEvent {
+	var event events.SQSEvent
+	for _, m := range messages {
+		attributes := map[string]events.SQSMessageAttribute{}
+		for name, value := range m.MessageAttributes {
+			attributes[name] = events.SQSMessageAttribute{
+				StringValue: value.StringValue,
+				BinaryValue: value.BinaryValue,
+				DataType:    aws.ToString(value.DataType),
+			}
+		}
+		event.Records = append(event.Records, events.SQSMessage{
+			MessageId:              aws.ToString(m.MessageId),
+			ReceiptHandle:          aws.ToString(m.ReceiptHandle),
+			Body:                   aws.ToString(m.Body),
+			Md5OfBody:              aws.ToString(m.MD5OfBody),
+			Md5OfMessageAttributes: aws.ToString(m.MD5OfMessageAttributes),
+			Attributes:             m.Attributes,
+			MessageAttributes:      attributes,
+			EventSourceARN:         p.QueueARN,
+			EventSource:            "aws:sqs",
+			AWSRegion:              p.Region,
+		})
+	}
+	return event
+}
+
+// succeededMessages returns the messages resp does not name as failed. Like
+// Lambda, it fails the whole batch when resp names an id not in the batch.
+func succeededMessages(messages []sqstypes.Message, resp events.SQSEventResponse) ([]sqstypes.Message, error) {
+	failed := map[string]bool{}
+	for _, failure := range resp.BatchItemFailures {
+		failed[failure.ItemIdentifier] = true
+	}
+	var succeeded []sqstypes.Message
+	for _, m := range messages {
+		id := aws.ToString(m.MessageId)
+		if failed[id] {
+			delete(failed, id)
+			continue
+		}
+		succeeded = append(succeeded, m)
+	}
+	for id := range failed {
+		return nil, fmt.Errorf("batchItemFailures names message %q, which is not in the batch", id)
+	}
+	return succeeded, nil
+}
+
+// delete removes messages in batches of 10, the SQS limit.
+func (p *Poller) delete(ctx context.Context, messages []sqstypes.Message) error {
+	for start := 0; start < len(messages); start += 10 {
+		var entries []sqstypes.DeleteMessageBatchRequestEntry
+		for i, m := range messages[start:min(start+10, len(messages))] {
+			entries = append(entries, sqstypes.DeleteMessageBatchRequestEntry{
+				Id:            aws.String(strconv.Itoa(i)),
+				ReceiptHandle: m.ReceiptHandle,
+			})
+		}
+		out, err := p.Queue.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(p.QueueURL), Entries: entries})
+		if err != nil {
+			return fmt.Errorf("delete from %s: %w", p.QueueURL, err)
+		}
+		p.stats.Deleted.Add(int64(len(out.Successful)))
+		for _, failure := range out.Failed {
+			p.logger().Error("delete failed; the message will be received again", "queue", p.QueueURL,
+				"code", aws.ToString(failure.Code), "message", aws.ToString(failure.Message))
+		}
+	}
+	return nil
+}
+
+func (p *Poller) logger() *slog.Logger {
+	if p.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Logger
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+}

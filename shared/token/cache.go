@@ -39,7 +39,7 @@ type entry struct {
 }
 
 // get returns the cached token, or waits for a fetch when the cache is empty,
-// due for a refresh or holds a rejected token.
+// due for a refresh or contains a rejected token.
 func (c *cache) get(ctx context.Context) (Token, error) {
 	if tok, ok := c.fresh(); ok {
 		return tok, nil

@@ -43,23 +43,25 @@ type IssuerOptions struct {
 // Issuer obtains access tokens from the Genesys login host by the
 // client-credentials grant and caches them. It is safe for concurrent use.
 type Issuer struct {
-	source SecretSource
-	client *http.Client
-	retry  RetryOptions
-	now    func() time.Time
-	logger *slog.Logger
-	cache  *cache
+	source  SecretSource
+	client  *http.Client
+	retry   RetryOptions
+	now     func() time.Time
+	logger  *slog.Logger
+	metrics Counter
+	cache   *cache
 }
 
 // NewIssuer returns an Issuer that reads the OAuth client from source on each fetch.
 func NewIssuer(source SecretSource, opts IssuerOptions) *Issuer {
 	opts = opts.withDefaults()
 	i := &Issuer{
-		source: source,
-		client: opts.HTTPClient,
-		retry:  opts.Retry,
-		now:    opts.Now,
-		logger: opts.Logger,
+		source:  source,
+		client:  opts.HTTPClient,
+		retry:   opts.Retry,
+		now:     opts.Now,
+		logger:  opts.Logger,
+		metrics: opts.Metrics,
 	}
 	i.cache = &cache{
 		margin:       opts.RefreshMargin,
@@ -70,7 +72,7 @@ func NewIssuer(source SecretSource, opts IssuerOptions) *Issuer {
 		metrics:      opts.Metrics,
 	}
 	i.cache.fetch = func(ctx context.Context, _ string) (Token, error) {
-		return i.fetch(ctx, opts.Metrics)
+		return i.fetch(ctx)
 	}
 	return i
 }
@@ -127,18 +129,20 @@ func (i *Issuer) Refresh(ctx context.Context, rejected string) (string, error) {
 	return tok.Value, err
 }
 
-func (i *Issuer) fetch(ctx context.Context, metrics Counter) (Token, error) {
-	tok, err := i.fetchOnce(ctx)
+// fetch obtains a new token and counts the outcome.
+func (i *Issuer) fetch(ctx context.Context) (Token, error) {
+	tok, err := i.fetchToken(ctx)
 	if err != nil {
-		metrics.Add(MetricTokenFetchFailures, 1)
+		i.metrics.Add(MetricTokenFetchFailures, 1)
 		i.logger.ErrorContext(ctx, "fetch access token failed", "error", err)
 		return Token{}, err
 	}
-	metrics.Add(MetricTokenFetches, 1)
+	i.metrics.Add(MetricTokenFetches, 1)
 	return tok, nil
 }
 
-func (i *Issuer) fetchOnce(ctx context.Context) (Token, error) {
+// fetchToken reads the OAuth client from the secret and requests a token, with retries.
+func (i *Issuer) fetchToken(ctx context.Context) (Token, error) {
 	secret, err := i.source.Get(ctx)
 	if err != nil {
 		return Token{}, fmt.Errorf("read Genesys client secret: %w", err)

@@ -60,7 +60,7 @@ type Config struct {
 type Client struct {
 	cfg     Config
 	http    *http.Client
-	baseErr error // why APIBaseURL is unusable, or nil
+	baseErr error // the error of an unusable APIBaseURL, or nil
 }
 
 // NewClient returns a Client for cfg.

@@ -52,6 +52,20 @@ func (f *fakeGenesys) serve(w http.ResponseWriter, r *http.Request) {
 	handler(w, r)
 }
 
+// request returns the i-th request received and its body.
+func (f *fakeGenesys) request(i int) (*http.Request, []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests[i], f.bodies[i]
+}
+
+// count returns the number of requests received.
+func (f *fakeGenesys) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.requests)
+}
+
 func (f *fakeGenesys) client(cfg genesys.Config) *genesys.Client {
 	cfg.APIBaseURL = f.URL
 	if cfg.DeploymentID == "" {
@@ -174,7 +188,7 @@ func TestSendRequestShape(t *testing.T) {
 				t.Fatalf("Send: got %v (%s), want delivered", r.Outcome, r.Detail)
 			}
 
-			req, body := fake.requests[0], fake.bodies[0]
+			req, body := fake.request(0)
 			if req.Method != http.MethodPost {
 				t.Errorf("method: got %s, want POST", req.Method)
 			}
@@ -313,7 +327,7 @@ func TestSendTransportFailures(t *testing.T) {
 
 		got := fake.client(genesys.Config{}).Send(ctx, ev)
 		assertRetry(t, got, false)
-		if n := len(fake.requests); n != 0 {
+		if n := fake.count(); n != 0 {
 			t.Errorf("requests received: got %d, want 0", n)
 		}
 	})

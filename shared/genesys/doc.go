@@ -1,5 +1,5 @@
 // Package genesys sends journey events to the Genesys Cloud Journey API and
-// says what the caller should do with each one next.
+// classifies each response into the caller's next step.
 //
 // Start with NewClient. Client.Send posts one APP event to the appevents
 // endpoint or one WEB event to the webevents endpoint of a Messenger
@@ -17,6 +17,6 @@
 // Equal events give equal bytes, and an external event's id is derived from
 // its idempotency key, so a resent event carries the same id.
 //
-// Access tokens are sent only in the Authorization header and appear in no
-// Result, error or log.
+// The client sends an access token only in the Authorization header and
+// never puts it in a Result or an error.
 package genesys

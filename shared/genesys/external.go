@@ -24,8 +24,8 @@ type unprocessedEntity struct {
 
 // SendExternal posts CUSTOM events as external events in one request, with
 // token as the bearer token. It returns one Result per event, in the order
-// of evs. An event Genesys lists as unprocessed is Retry or Permanent as
-// Genesys says; every other event of a 2xx response is Delivered. An event
+// of evs. An event Genesys lists as unprocessed is Retry or Permanent, as its
+// isRetryable flag tells. Every other event of a 2xx response is Delivered. An event
 // that cannot be encoded is Permanent and is left out of the request.
 //
 // NOTE: Genesys publishes no maximum number of entities per request. The
@@ -107,7 +107,7 @@ func (x exchange) externalResults(n int) []Result {
 	}
 	if len(bytes.TrimSpace(x.body)) > 0 || x.err != nil {
 		if err := errors.Join(x.err, json.Unmarshal(x.body, &parsed)); err != nil {
-			// Genesys took the request but its answer is lost, so any entity may be in.
+			// Genesys took the request but its response is unreadable, so any entity may have been accepted.
 			return fill(x.unreadable(err))
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Outcome is what the caller should do with an event after a send.
+// Outcome is the next step for an event after a send.
 type Outcome int
 
 const (
@@ -61,7 +61,7 @@ type Result struct {
 	HasRetryAfter bool
 
 	// Uncertain is set when Genesys may have received the event although no
-	// answer arrived: the request was written in full before a timeout or a
+	// response arrived: the request was written in full before a timeout or a
 	// lost connection, or a gateway reported a 504 timeout. Sending it again
 	// may then create a duplicate.
 	Uncertain bool
@@ -69,8 +69,8 @@ type Result struct {
 	// Code is the Genesys error code from the response body, when present.
 	Code string
 
-	// Detail is a one-line reason for logs, at most maxDetailBytes of valid
-	// UTF-8: the status, the code and an excerpt of the response body.
+	// Detail is a one-line reason for logs, at most 256 bytes of valid UTF-8:
+	// the status, the code and an excerpt of the response body.
 	Detail string
 
 	// Err is the error behind every outcome other than Delivered.

@@ -15,14 +15,14 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current output")
 
-func readEvent(t *testing.T, name string) journey.Event {
+func readEvent(t testing.TB, name string) journey.Event {
 	t.Helper()
 	var ev journey.Event
 	readJSON(t, name, &ev)
 	return ev
 }
 
-func readJSON(t *testing.T, name string, v any) {
+func readJSON(t testing.TB, name string, v any) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {

@@ -28,7 +28,7 @@ type fakeGenesys struct {
 	bodies   [][]byte
 }
 
-func startFake(t *testing.T, handler http.HandlerFunc) *fakeGenesys {
+func startFake(t testing.TB, handler http.HandlerFunc) *fakeGenesys {
 	t.Helper()
 	f := &fakeGenesys{handler: handler}
 	f.Server = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))

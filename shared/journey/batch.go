@@ -3,8 +3,12 @@ package journey
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"time"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
 
 // Options are the rules a batch is checked against.
@@ -38,64 +42,120 @@ type Batch struct {
 	RequestError *Violation // set when the body as a whole is unusable
 }
 
-type batchContext struct {
-	in inputContext
-}
-
 // Parse checks a decoded request body: a batch envelope {"sent_at", "context",
 // "events"} or one bare event. headerKey is the Idempotency-Key header, used
 // for a bare event without idempotency_key. receivedAt is the server's
 // receive time, the reference for clock skew and event age.
+//
+// A valid body is decoded in one strict pass straight into typed structs with
+// github.com/segmentio/encoding/json, which does it in about half the time of
+// encoding/json. Only when that pass fails is the body decoded again, with
+// encoding/json and event by event, so that every problem is reported with
+// the event and field it belongs to.
 func Parse(body []byte, headerKey string, receivedAt time.Time, opts Options) Batch {
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
-		return requestError(CodeInvalidJSON, "", invalidJSONMessage(body))
+	var in inputBody
+	rest, err := fastjson.Parse(body, &in, fastjson.DisallowUnknownFields)
+	if err == nil && len(bytes.TrimSpace(rest)) == 0 && fastShape(&in, body) {
+		if in.Events == nil {
+			return parseEvents(1, nil, headerKey, receivedAt, opts, func(int) (draft, []Violation) {
+				return checkEvent(&in.inputEvent, 0, nil)
+			})
+		}
+		return parseBatch(in.SentAt, in.Context, len(in.Events), receivedAt, opts, func(i int) (draft, []Violation) {
+			return checkEvent(&in.Events[i], i, in.Context)
+		})
 	}
+	return parseSlow(body, headerKey, receivedAt, opts)
+}
+
+// fastShape reports whether a body decoded in one pass is clearly a batch
+// (events and no event fields) or clearly a bare event (no envelope fields).
+func fastShape(in *inputBody, body []byte) bool {
+	if in.Events != nil {
+		return reflect.ValueOf(in.inputEvent).IsZero()
+	}
+	return in.SentAt == nil && in.Context == nil && !bytes.Contains(body, []byte(`"events"`))
+}
+
+// parseSlow decodes a body that failed the one-pass decoding piece by piece.
+func parseSlow(body []byte, headerKey string, receivedAt time.Time, opts Options) Batch {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(trimmed, &top); err != nil {
+	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &top) != nil {
 		return requestError(CodeInvalidJSON, "", invalidJSONMessage(body))
 	}
 	if _, isBatch := top["events"]; !isBatch {
-		return parseEvents([]json.RawMessage{trimmed}, nil, headerKey, nil, receivedAt, opts)
+		return parseEvents(1, nil, headerKey, receivedAt, opts, func(int) (draft, []Violation) {
+			return decodeAndCheck(trimmed, 0, nil)
+		})
 	}
 
 	c := &checker{index: -1}
-	var env inputEnvelope
-	if !decodeStrict(c, "", trimmed, &env) {
-		v := c.violations[0]
-		return Batch{RequestError: &v}
+	var env struct {
+		SentAt  json.RawMessage   `json:"sent_at"`
+		Context json.RawMessage   `json:"context"`
+		Events  []json.RawMessage `json:"events"`
 	}
-	if len(env.Events) == 0 {
+	if !decodeStrict(c, "", trimmed, &env) {
+		return Batch{RequestError: &c.violations[0]}
+	}
+	var ctx *inputContext
+	if len(env.Context) > 0 && string(env.Context) != "null" {
+		ctx = &inputContext{}
+		if !decodeStrict(c, "context", env.Context, ctx) {
+			return Batch{RequestError: &c.violations[0]}
+		}
+	}
+	return parseBatch(env.SentAt, ctx, len(env.Events), receivedAt, opts, func(i int) (draft, []Violation) {
+		return decodeAndCheck(env.Events[i], i, ctx)
+	})
+}
+
+func decodeAndCheck(raw json.RawMessage, index int, ctx *inputContext) (draft, []Violation) {
+	in, props, violations, decoded := decodeEvent(raw, index)
+	if !decoded {
+		return draft{}, violations
+	}
+	in.Properties = props
+	d, more := checkEvent(&in, index, ctx)
+	if all := append(violations, more...); len(all) > 0 {
+		return draft{}, all
+	}
+	return d, nil
+}
+
+// parseBatch checks the envelope's event count and sent_at, then its events.
+func parseBatch(rawSentAt json.RawMessage, ctx *inputContext, n int, receivedAt time.Time, opts Options,
+	event func(int) (draft, []Violation)) Batch {
+	if n == 0 {
 		return requestError(CodeNoEvents, "events", "events is empty; send at least one event")
 	}
-	if len(env.Events) > opts.MaxEvents {
+	if n > opts.MaxEvents {
 		return requestError(CodeTooManyEvents, "events",
-			fmt.Sprintf("the request has %d events; the maximum is %d, so split it into several requests", len(env.Events), opts.MaxEvents))
+			fmt.Sprintf("the request has %d events; the maximum is %d, so split it into several requests", n, opts.MaxEvents))
 	}
-	var sentAt *time.Time
-	if len(env.SentAt) > 0 && string(env.SentAt) != "null" {
-		var s string
-		t, err := time.Time{}, error(nil)
-		if json.Unmarshal(env.SentAt, &s) == nil {
-			t, err = ParseTime(s)
-		} else {
-			err = fmt.Errorf("it must be a string")
-		}
-		if err != nil {
-			return requestError(CodeInvalidSentAt, "sent_at",
-				fmt.Sprintf("sent_at is not a valid time: %v; send the device clock's time as RFC 3339 with a zone, such as 2026-12-04T15:04:05.123Z", err))
-		}
-		sentAt = &t
+	sentAt, err := parseSentAt(rawSentAt)
+	if err != nil {
+		return requestError(CodeInvalidSentAt, "sent_at",
+			fmt.Sprintf("sent_at is not a valid time: %v; send the device clock's time as RFC 3339 with a zone, such as 2026-12-04T15:04:05.123Z", err))
 	}
-	var ctx *batchContext
-	if len(env.Context) > 0 && string(env.Context) != "null" {
-		ctx = &batchContext{}
-		if !decodeStrict(c, "context", env.Context, &ctx.in) {
-			v := c.violations[0]
-			return Batch{RequestError: &v}
-		}
+	b := parseEvents(n, sentAt, "", receivedAt, opts, event)
+	return b
+}
+
+func parseSentAt(raw json.RawMessage) (*time.Time, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
 	}
-	return parseEvents(env.Events, ctx, "", sentAt, receivedAt, opts)
+	var s string
+	if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		return nil, errors.New("it must be a string")
+	}
+	t, err := ParseTime(s)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
 }
 
 func requestError(code, field, message string) Batch {
@@ -111,7 +171,9 @@ func invalidJSONMessage(body []byte) string {
 	return "the body must be a JSON object: a batch {\"sent_at\", \"context\", \"events\": [...]} or one event"
 }
 
-func parseEvents(raws []json.RawMessage, ctx *batchContext, headerKey string, sentAt *time.Time, receivedAt time.Time, opts Options) Batch {
+// parseEvents validates n events, corrects their clocks and derives their keys.
+func parseEvents(n int, sentAt *time.Time, headerKey string, receivedAt time.Time, opts Options,
+	event func(int) (draft, []Violation)) Batch {
 	var b Batch
 	if sentAt != nil {
 		b.HasSentAt = true
@@ -119,18 +181,18 @@ func parseEvents(raws []json.RawMessage, ctx *batchContext, headerKey string, se
 	}
 	correct := b.HasSentAt && abs(b.ClockOffset) > opts.DeadBand
 	received := FormatTime(receivedAt)
-	seenKeys := make(map[string]int, len(raws))
+	seenKeys := make(map[string]int, n)
 	flagged := map[string]bool{}
 
-	for i, raw := range raws {
-		d, violations := parseEvent(raw, i, ctx)
+	for i := 0; i < n; i++ {
+		d, violations := event(i)
 		if len(violations) > 0 {
 			b.Rejected = append(b.Rejected, violations...)
 			continue
 		}
 		ev := d.event
 		ev.ReceivedAt = received
-		if ev.IdempotencyKey == "" && headerKey != "" && len(raws) == 1 {
+		if ev.IdempotencyKey == "" && headerKey != "" && n == 1 {
 			c := &checker{index: i}
 			if ev.IdempotencyKey = c.idempotencyKey("Idempotency-Key header", headerKey); !c.ok() {
 				b.Rejected = append(b.Rejected, c.violations...)

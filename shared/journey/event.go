@@ -124,6 +124,10 @@ func (v *Value) UnmarshalJSON(data []byte) error {
 	}
 	v.Kind = kind
 	if kind == String {
+		if len(data) >= 2 && !hasEscapeOrControl(data[1:len(data)-1]) {
+			v.Text = string(data[1 : len(data)-1]) // no escapes to undo; the caller checks UTF-8 validity
+			return nil
+		}
 		return json.Unmarshal(data, &v.Text)
 	}
 	v.Text = string(data)
@@ -137,6 +141,15 @@ func (v Value) IsInteger() bool {
 	}
 	_, err := strconv.ParseInt(v.Text, 10, 64)
 	return err == nil
+}
+
+func hasEscapeOrControl(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 var errNotScalar = errors.New("property value is not a string, number or boolean")

@@ -34,8 +34,8 @@ func (c *checker) add(field, code, format string, args ...any) {
 func (c *checker) ok() bool { return len(c.violations) == 0 }
 
 // required checks a mandatory string field and returns its value.
-func (c *checker) required(field string, v *string, max int) string {
-	if v == nil || strings.TrimSpace(*v) == "" {
+func (c *checker) required(field string, v string, max int) string {
+	if strings.TrimSpace(v) == "" {
 		c.add(field, CodeMissingField, "%s is required and must be a non-empty string", field)
 		return ""
 	}
@@ -43,11 +43,10 @@ func (c *checker) required(field string, v *string, max int) string {
 }
 
 // optional checks a string field that may be absent and returns its value or "".
-func (c *checker) optional(field string, v *string, max int) string {
-	if v == nil {
+func (c *checker) optional(field string, s string, max int) string {
+	if s == "" {
 		return ""
 	}
-	s := *v
 	if len(s) > max {
 		c.add(field, CodeTooLong, "%s is %d bytes long; the maximum is %d", field, len(s), max)
 		return ""

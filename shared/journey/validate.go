@@ -25,46 +25,64 @@ type draft struct {
 	at    time.Time // the client's timestamp
 }
 
-// parseEvent decodes and validates one event. ctx supplies the batch-wide
-// fields an event may omit; ctxErrs are the context's own violations, reported
-// on every event that needs the context's value.
-func parseEvent(raw json.RawMessage, index int, ctx *batchContext) (draft, []Violation) {
+// decodeEvent decodes one event strictly, reporting the first problem with
+// its field. Properties are read apart so that each bad value gets its own code.
+// decoded is false when the event itself could not be decoded.
+func decodeEvent(raw json.RawMessage, index int) (in inputEvent, props map[string]Value, violations []Violation, decoded bool) {
 	c := &checker{index: index}
-	var in inputEvent
-	if !decodeStrict(c, "", raw, &in) {
-		return draft{}, c.violations
+	var fields map[string]json.RawMessage
+	if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &fields) != nil {
+		c.add("", CodeInvalidType, "each event must be a JSON object")
+		return inputEvent{}, nil, c.violations, false
 	}
+	rawProps, hasProps := fields["properties"]
+	if hasProps {
+		delete(fields, "properties")
+		raw, _ = json.Marshal(fields) // re-encoding values that were just decoded cannot fail
+	}
+	if !decodeStrict(c, "", raw, &in) {
+		return inputEvent{}, nil, c.violations, false
+	}
+	if hasProps {
+		props = c.decodeProperties(rawProps)
+	}
+	return in, props, c.violations, true
+}
 
+// checkEvent validates one decoded event. ctx supplies the batch-wide fields
+// an event may omit.
+func checkEvent(in *inputEvent, index int, ctx *inputContext) (draft, []Violation) {
+	c := &checker{index: index}
 	var ev Event
 	ev.Type = c.eventType(in.EventType)
 	ev.Name = c.eventName(in.EventName)
 	at := c.timestamp(in.Timestamp)
 	ev.UserID = c.required("user_id", in.UserID, maxIDLen)
 	ev.SessionID = c.required("session_id", in.SessionID, maxIDLen)
-	if in.IdempotencyKey != nil {
-		ev.IdempotencyKey = c.idempotencyKey("idempotency_key", *in.IdempotencyKey)
+	if in.IdempotencyKey != "" {
+		ev.IdempotencyKey = c.idempotencyKey("idempotency_key", in.IdempotencyKey)
 	}
 	ev.ReferrerURL = c.optional("referrer_url", in.ReferrerURL, maxURLLen)
 	ev.SearchQuery = c.optional("search_query", in.SearchQuery, maxLongLen)
 	ev.UserAgent = c.optional("user_agent", in.UserAgent, maxLongLen)
-	ev.Properties = c.properties(in.Properties)
+	ev.Properties = c.checkProperties(in.Properties)
 
 	sdk, sdkField := in.SDK, "sdk"
 	if sdk == nil && ctx != nil {
-		sdk, sdkField = ctx.in.SDK, "context.sdk"
+		sdk, sdkField = ctx.SDK, "context.sdk"
 	}
 	ev.SDK = c.sdk(sdkField, sdk)
 	network, networkField := in.Network, "network"
 	if network == nil && ctx != nil {
-		network, networkField = ctx.in.Network, "context.network"
+		network, networkField = ctx.Network, "context.network"
 	}
 	ev.Network = c.network(networkField, network)
 
 	switch ev.Type {
 	case TypeApp:
-		c.appFields(&ev, &in, ctx)
+		c.appFields(&ev, in, ctx)
 	case TypeWeb:
-		c.webFields(&ev, &in, ctx)
+		c.webFields(&ev, in, ctx)
 	}
 	if !c.ok() {
 		return draft{}, c.violations
@@ -72,22 +90,22 @@ func parseEvent(raw json.RawMessage, index int, ctx *batchContext) (draft, []Vio
 	return draft{event: ev, at: at}, nil
 }
 
-func (c *checker) appFields(ev *Event, in *inputEvent, ctx *batchContext) {
+func (c *checker) appFields(ev *Event, in *inputEvent, ctx *inputContext) {
 	ev.ScreenName = c.required("screen_name", in.ScreenName, maxShortLen)
 	app, appField := in.App, "app"
 	if app == nil && ctx != nil {
-		app, appField = ctx.in.App, "context.app"
+		app, appField = ctx.App, "context.app"
 	}
 	ev.App = c.app(appField, app)
 	device, deviceField := in.Device, "device"
 	if device == nil && ctx != nil {
-		device, deviceField = ctx.in.Device, "context.device"
+		device, deviceField = ctx.Device, "context.device"
 	}
 	ev.Device = c.device(deviceField, device, true)
 	ev.CustomerCookieID = c.cookie(in, ctx, ev.UserID)
 }
 
-func (c *checker) webFields(ev *Event, in *inputEvent, ctx *batchContext) {
+func (c *checker) webFields(ev *Event, in *inputEvent, ctx *inputContext) {
 	if in.Page == nil {
 		c.add("page", CodeMissingField, "page is required for WEB events: an object with url and title")
 	} else {
@@ -98,7 +116,7 @@ func (c *checker) webFields(ev *Event, in *inputEvent, ctx *batchContext) {
 	}
 	device, deviceField := in.Device, "device"
 	if device == nil && ctx != nil {
-		device, deviceField = ctx.in.Device, "context.device"
+		device, deviceField = ctx.Device, "context.device"
 	}
 	if device != nil {
 		ev.Device = c.device(deviceField, device, false)
@@ -154,20 +172,20 @@ func jsonTypeName(goKind string) string {
 	return "number"
 }
 
-func (c *checker) eventType(v *string) string {
-	if v == nil {
+func (c *checker) eventType(v string) string {
+	if v == "" {
 		c.add("event_type", CodeMissingField, "event_type is required: APP, WEB or CUSTOM")
 		return ""
 	}
-	switch *v {
+	switch v {
 	case TypeApp, TypeWeb, TypeCustom:
-		return *v
+		return v
 	}
-	c.add("event_type", CodeInvalidEventType, "event_type %q is not supported; use APP, WEB or CUSTOM", truncate(*v))
+	c.add("event_type", CodeInvalidEventType, "event_type %q is not supported; use APP, WEB or CUSTOM", truncate(v))
 	return ""
 }
 
-func (c *checker) eventName(v *string) string {
+func (c *checker) eventName(v string) string {
 	name := c.required("event_name", v, maxNameLen)
 	if name != "" && !isWordChars(name) {
 		c.add("event_name", CodeInvalidEventName,
@@ -256,19 +274,19 @@ func (c *checker) network(field string, in *inputNetwork) *Network {
 
 // cookie returns the event's customer_cookie_id, the context's, or one
 // derived from the user id so that one user always keeps one cookie.
-func (c *checker) cookie(in *inputEvent, ctx *batchContext, userID string) string {
+func (c *checker) cookie(in *inputEvent, ctx *inputContext, userID string) string {
 	v, field := in.CustomerCookieID, "customer_cookie_id"
-	if v == nil && ctx != nil {
-		v, field = ctx.in.CustomerCookieID, "context.customer_cookie_id"
+	if v == "" && ctx != nil {
+		v, field = ctx.CustomerCookieID, "context.customer_cookie_id"
 	}
-	if v == nil {
+	if v == "" {
 		if userID == "" {
 			return ""
 		}
 		return uuid.NewSHA1(cookieNamespace, []byte(userID)).String()
 	}
-	id, err := uuid.Parse(*v)
-	if err != nil || len(*v) != 36 {
+	id, err := uuid.Parse(v)
+	if err != nil || len(v) != 36 {
 		c.add(field, CodeInvalidUUID, "%s must be a UUID such as 0d5e0c1a-3c3b-4b6e-8e43-8b0f5b1f3a11, stable per app install", field)
 		return ""
 	}
@@ -319,22 +337,15 @@ func FormatTime(t time.Time) string {
 	return t.UTC().Truncate(time.Millisecond).Format(TimeLayout)
 }
 
-// properties validates a flat map of strings, numbers and booleans.
-func (c *checker) properties(raw json.RawMessage) map[string]Value {
+// decodeProperties reads a properties object value by value, so that each
+// nested object, array or null gets its own violation.
+func (c *checker) decodeProperties(raw json.RawMessage) map[string]Value {
 	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	if len(raw) > maxPropBytes {
-		c.add("properties", CodePropertiesTooLarge, "properties take %d bytes; the maximum is %d", len(raw), maxPropBytes)
 		return nil
 	}
 	var fields map[string]json.RawMessage
 	if raw[0] != '{' || json.Unmarshal(raw, &fields) != nil {
 		c.add("properties", CodeInvalidType, "properties must be a JSON object of names to strings, numbers or booleans")
-		return nil
-	}
-	if len(fields) > maxPropCount {
-		c.add("properties", CodeTooManyProperties, "properties has %d keys; the maximum is %d", len(fields), maxPropCount)
 		return nil
 	}
 	keys := make([]string, 0, len(fields))
@@ -351,13 +362,54 @@ func (c *checker) properties(raw json.RawMessage) map[string]Value {
 	return props
 }
 
+// checkProperties checks the count, names, size and text of decoded properties.
+// The size counts the bytes of every name and value.
+func (c *checker) checkProperties(props map[string]Value) map[string]Value {
+	if len(props) == 0 {
+		return nil
+	}
+	if len(props) > maxPropCount {
+		c.add("properties", CodeTooManyProperties, "properties has %d keys; the maximum is %d", len(props), maxPropCount)
+		return nil
+	}
+	size := 0
+	for k, v := range props {
+		size += len(k) + len(v.Text)
+	}
+	if size > maxPropBytes {
+		c.add("properties", CodePropertiesTooLarge, "properties take %d bytes of names and values; the maximum is %d", size, maxPropBytes)
+		return nil
+	}
+	valid := true
+	for _, k := range sortedKeys(props) {
+		field := "properties." + k
+		if len(k) == 0 || len(k) > maxPropKey || !isWordChars(k) {
+			c.add("properties", CodeInvalidPropertyKey,
+				"property name %q must be 1 to %d letters, digits or underscores", truncate(k), maxPropKey)
+			valid = false
+			continue
+		}
+		if v := props[k]; v.Kind == String && !c.text(field, v.Text) {
+			valid = false
+		}
+	}
+	if !valid {
+		return nil
+	}
+	return props
+}
+
+func sortedKeys(m map[string]Value) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 func (c *checker) property(key string, raw json.RawMessage) (Value, bool) {
 	field := "properties." + key
-	if len(key) == 0 || len(key) > maxPropKey || !isWordChars(key) {
-		c.add("properties", CodeInvalidPropertyKey,
-			"property name %q must be 1 to %d letters, digits or underscores", truncate(key), maxPropKey)
-		return Value{}, false
-	}
 	switch raw[0] {
 	case '{':
 		c.add(field, CodeNestedProperty, "%s is an object; flatten it into top-level properties such as %s_name", field, key)
@@ -374,15 +426,14 @@ func (c *checker) property(key string, raw json.RawMessage) (Value, bool) {
 		c.add(field, CodeInvalidType, "%s must be a string, number or boolean", field)
 		return Value{}, false
 	}
-	if v.Kind == String && !c.text(field, v.Text) {
-		return Value{}, false
-	}
 	return v, true
 }
 
-// truncate shortens a client value quoted back in a message.
+// truncate shortens a client value quoted back in a message and replaces
+// invalid UTF-8 in it with "?".
 func truncate(s string) string {
 	const max = 64
+	s = strings.ToValidUTF8(s, "?")
 	if len(s) <= max {
 		return s
 	}

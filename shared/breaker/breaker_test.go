@@ -1,6 +1,7 @@
 package breaker_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strconv"
@@ -277,6 +278,36 @@ func TestBreakerConcurrentProbeClaims(t *testing.T) {
 	wg.Wait()
 	if got := permits.Load(); got != 1 {
 		t.Errorf("probes granted: got %d, want 1", got)
+	}
+}
+
+func TestBreakerOneProbePerInstance(t *testing.T) {
+	tests := []struct{ name, table string }{
+		{name: "shared table"},
+		{name: "unreachable table", table: "missing-table"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			table := cmp.Or(tt.table, f.table)
+			b := f.newBreakerOn(f.db, table, "a", nil)
+			fail(t, b, threshold)
+			f.clock.Advance(openDelay)
+
+			var permits atomic.Int64
+			var wg sync.WaitGroup
+			for range 16 {
+				wg.Go(func() {
+					if _, err := b.Acquire(context.Background()); err == nil {
+						permits.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			if got := permits.Load(); got != 1 {
+				t.Errorf("probes granted: got %d, want 1", got)
+			}
+		})
 	}
 }
 

@@ -88,14 +88,21 @@ func (b *Breaker) claimProbe(ctx context.Context, now time.Time) (func(bool), er
 		b.mu.Unlock()
 		return nil, ctx.Err()
 	}
+	// Only a write that landed, or one DynamoDB failed to take at all, wins:
+	// after a lost write the item may name this instance for another
+	// goroutine's probe.
+	won := !errors.Is(err, errConflict) && !errors.Is(err, errConflictUnread)
 	state := b.settle(ctx, next, written, err)
 
+	// The claim window closes in the same step that publishes the new state,
+	// so other goroutines never see a gap between the two.
 	b.mu.Lock()
 	b.claimUntil = time.Time{}
-	b.mu.Unlock()
-	b.finishWrite(ctx, state)
+	b.inflight--
+	b.setViewLocked(state)
+	b.notifyAndUnlock(ctx)
 
-	if state.State == HalfOpen && state.ProbeOwner == b.cfg.Owner {
+	if won {
 		return b.probeRelease(ctx), nil
 	}
 	return b.afterLostClaim(ctx, now)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/journeyrelay/relay/shared/genesys"
 	"github.com/journeyrelay/relay/shared/idempotency"
 	"github.com/journeyrelay/relay/shared/journey"
 	"github.com/journeyrelay/relay/shared/queue"
@@ -152,8 +153,8 @@ func TestDeliverRetriesWhenClaimFails(t *testing.T) {
 
 func TestDeliverDeadLettersRejectedEvent(t *testing.T) {
 	h := newHarness()
-	h.sender.answer("bad", SendResult{Outcome: SendPermanent, Status: 400, Code: "bad.request",
-		Detail: "eventName: must match ^[A-Za-z0-9_]+$"})
+	h.sender.answer("bad", genesys.Result{Outcome: genesys.Permanent, Status: 400, Code: "bad.request",
+		Detail: "status 400: code bad.request: eventName must match ^[A-Za-z0-9_]+$"})
 
 	out := h.deliver(t,
 		h.message("good", journey.TypeApp, time.Minute),
@@ -165,7 +166,7 @@ func TestDeliverDeadLettersRejectedEvent(t *testing.T) {
 	if out[1].Kind != DeadLettered || out[1].Reason != ReasonRejected {
 		t.Fatalf("bad event: got %+v, want dead-lettered as rejected", out[1])
 	}
-	wantDetail := "status 400: code bad.request: eventName: must match ^[A-Za-z0-9_]+$"
+	wantDetail := "status 400: code bad.request: eventName must match ^[A-Za-z0-9_]+$"
 	if out[1].Detail != wantDetail {
 		t.Errorf("detail: got %q, want %q", out[1].Detail, wantDetail)
 	}
@@ -179,7 +180,7 @@ func TestDeliverDeadLettersRejectedEvent(t *testing.T) {
 
 func TestDeliverMisconfiguredReturnsMessage(t *testing.T) {
 	h := newHarness()
-	h.sender.answer("k1", SendResult{Outcome: SendMisconfigured, Status: 404, Code: "not.found"})
+	h.sender.answer("k1", genesys.Result{Outcome: genesys.Misconfigured, Status: 404, Code: "not.found"})
 	msg := h.message("k1", journey.TypeApp, time.Minute)
 	msg.ReceiveCount = 3
 
@@ -219,7 +220,7 @@ func TestDeliverHonoursRetryAfter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness()
-			h.sender.answer("k1", SendResult{Outcome: SendRetry, Status: 429,
+			h.sender.answer("k1", genesys.Result{Outcome: genesys.Retry, Status: 429,
 				RetryAfter: tt.retryAfter, HasRetryAfter: true})
 
 			out := h.deliver(t, h.message("k1", journey.TypeApp, time.Minute))
@@ -251,7 +252,7 @@ func TestDeliverBacksOffServerErrors(t *testing.T) {
 	h := newHarness()
 	h.cfg.MaxAttempts = 3
 	for range 3 {
-		h.sender.answer("k1", SendResult{Outcome: SendRetry, Status: 503})
+		h.sender.answer("k1", genesys.Result{Outcome: genesys.Retry, Status: 503})
 	}
 	msg := h.message("k1", journey.TypeApp, time.Minute)
 	msg.ReceiveCount = 2
@@ -282,7 +283,7 @@ func TestDeliverBacksOffServerErrors(t *testing.T) {
 
 func TestDeliverResendsUncertainEvent(t *testing.T) {
 	h := newHarness()
-	h.sender.answer("k1", SendResult{Outcome: SendRetry, Uncertain: true, Err: errors.New("timeout")})
+	h.sender.answer("k1", genesys.Result{Outcome: genesys.Retry, Uncertain: true, Err: errors.New("timeout")})
 
 	out := h.deliver(t, h.message("k1", journey.TypeApp, time.Minute))
 
@@ -360,8 +361,8 @@ func TestDeliverSettlesWhenMarkFails(t *testing.T) {
 func TestDeliverExternalBatch(t *testing.T) {
 	h := newHarness()
 	h.cfg.ExternalBatchSize = 2
-	h.sender.answer("c2", SendResult{Outcome: SendRetry, Status: 429, RetryAfter: time.Second, HasRetryAfter: true})
-	h.sender.answer("c3", SendResult{Outcome: SendPermanent, Status: 400, Detail: "missing identifiers"})
+	h.sender.answer("c2", genesys.Result{Outcome: genesys.Retry, Status: 429, RetryAfter: time.Second, HasRetryAfter: true})
+	h.sender.answer("c3", genesys.Result{Outcome: genesys.Permanent, Status: 400, Detail: "missing identifiers"})
 
 	out := h.deliver(t,
 		h.message("c1", journey.TypeCustom, time.Minute),
@@ -384,7 +385,7 @@ func TestDeliverExternalBatch(t *testing.T) {
 
 func TestDeliverExternalRefreshesRejectedToken(t *testing.T) {
 	h := newHarness()
-	h.sender.answer("c1", SendResult{Outcome: SendUnauthorized, Status: 401})
+	h.sender.answer("c1", genesys.Result{Outcome: genesys.Unauthorized, Status: 401})
 
 	out := h.deliver(t, h.message("c1", journey.TypeCustom, time.Minute))
 
@@ -402,8 +403,8 @@ func TestDeliverExternalRefreshesRejectedToken(t *testing.T) {
 func TestDeliverExternalRefreshesOnlyOnce(t *testing.T) {
 	h := newHarness()
 	h.sender.answer("c1",
-		SendResult{Outcome: SendUnauthorized, Status: 401},
-		SendResult{Outcome: SendUnauthorized, Status: 401})
+		genesys.Result{Outcome: genesys.Unauthorized, Status: 401},
+		genesys.Result{Outcome: genesys.Unauthorized, Status: 401})
 
 	out := h.deliver(t, h.message("c1", journey.TypeCustom, time.Minute))
 

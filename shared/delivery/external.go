@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/journeyrelay/relay/shared/genesys"
 	"github.com/journeyrelay/relay/shared/journey"
 )
 
@@ -46,7 +47,7 @@ func (r *run) sendBatch(ctx context.Context, pending []*item) {
 
 		results := r.deps.Sender.SendExternal(ctx, token, events(pending))
 		if len(results) != len(pending) {
-			results = uniform(len(pending), SendResult{Outcome: SendRetry,
+			results = uniform(len(pending), genesys.Result{Outcome: genesys.Retry,
 				Err: fmt.Errorf("send external events: got %d results for %d events", len(results), len(pending))})
 		}
 		release(batchHealthy(results))
@@ -70,7 +71,7 @@ func (r *run) sendBatch(ctx context.Context, pending []*item) {
 
 // classifyBatch applies classify to each entity and waits before the next
 // attempt for those retried in-process, returning them.
-func (r *run) classifyBatch(ctx context.Context, items []*item, results []SendResult, attempt int) ([]*item, error) {
+func (r *run) classifyBatch(ctx context.Context, items []*item, results []genesys.Result, attempt int) ([]*item, error) {
 	var again []*item
 	var wait time.Duration
 	for i, it := range items {
@@ -121,17 +122,17 @@ func events(items []*item) []journey.Event {
 	return out
 }
 
-func uniform(n int, res SendResult) []SendResult {
-	out := make([]SendResult, n)
+func uniform(n int, res genesys.Result) []genesys.Result {
+	out := make([]genesys.Result, n)
 	for i := range out {
 		out[i] = res
 	}
 	return out
 }
 
-func unauthorized(results []SendResult) bool {
+func unauthorized(results []genesys.Result) bool {
 	for _, res := range results {
-		if res.Outcome == SendUnauthorized || res.Status == http.StatusUnauthorized {
+		if res.Outcome == genesys.Unauthorized || res.Status == http.StatusUnauthorized {
 			return true
 		}
 	}
@@ -140,7 +141,7 @@ func unauthorized(results []SendResult) bool {
 
 // batchHealthy counts a batch as a success for the breaker unless every
 // entity failed in a way that counts against Genesys.
-func batchHealthy(results []SendResult) bool {
+func batchHealthy(results []genesys.Result) bool {
 	for _, res := range results {
 		if genesysHealthy(res) {
 			return true

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/journeyrelay/relay/shared/breaker"
+	"github.com/journeyrelay/relay/shared/genesys"
 	"github.com/journeyrelay/relay/shared/idempotency"
 	"github.com/journeyrelay/relay/shared/journey"
 	"github.com/journeyrelay/relay/shared/queue"
@@ -18,48 +19,48 @@ import (
 )
 
 // fakeSender answers each event with the next scripted result for its
-// idempotency key, and with SendDelivered once the script is used up.
+// idempotency key, and with genesys.Delivered once the script is used up.
 type fakeSender struct {
 	mu       sync.Mutex
-	script   map[string][]SendResult
+	script   map[string][]genesys.Result
 	sent     map[string]int
 	tokens   []string // token of each external request
 	requests int
 }
 
 func newFakeSender() *fakeSender {
-	return &fakeSender{script: map[string][]SendResult{}, sent: map[string]int{}}
+	return &fakeSender{script: map[string][]genesys.Result{}, sent: map[string]int{}}
 }
 
-func (s *fakeSender) answer(key string, results ...SendResult) {
+func (s *fakeSender) answer(key string, results ...genesys.Result) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.script[key] = append(s.script[key], results...)
 }
 
-func (s *fakeSender) next(key string) SendResult {
+func (s *fakeSender) next(key string) genesys.Result {
 	s.sent[key]++
 	if len(s.script[key]) == 0 {
-		return SendResult{Outcome: SendDelivered, Status: 202}
+		return genesys.Result{Outcome: genesys.Delivered, Status: 202}
 	}
 	res := s.script[key][0]
 	s.script[key] = s.script[key][1:]
 	return res
 }
 
-func (s *fakeSender) Send(_ context.Context, event journey.Event) SendResult {
+func (s *fakeSender) Send(_ context.Context, event journey.Event) genesys.Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests++
 	return s.next(event.IdempotencyKey)
 }
 
-func (s *fakeSender) SendExternal(_ context.Context, token string, events []journey.Event) []SendResult {
+func (s *fakeSender) SendExternal(_ context.Context, token string, events []journey.Event) []genesys.Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests++
 	s.tokens = append(s.tokens, token)
-	out := make([]SendResult, len(events))
+	out := make([]genesys.Result, len(events))
 	for i, e := range events {
 		out[i] = s.next(e.IdempotencyKey)
 	}
@@ -188,8 +189,8 @@ func (d *fakeDeadLetters) DeadLetter(_ context.Context, msg queue.Message, reaso
 	return nil
 }
 
-// harness wires an Engine to fakes with a fixed clock and a sleep that
-// returns at once and records how long it was asked to wait.
+// harness wires an Engine to fakes with a fake clock. Its sleep returns at
+// once, moves the clock on and records how long it was asked to wait.
 type harness struct {
 	sender   *fakeSender
 	claims   *fakeClaims
@@ -227,11 +228,16 @@ func newHarness() *harness {
 
 func (h *harness) engine() *Engine {
 	cfg := h.cfg
-	cfg.Now = func() time.Time { return h.now }
+	cfg.Now = func() time.Time {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.now
+	}
 	cfg.Sleep = func(ctx context.Context, d time.Duration) error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.sleeps = append(h.sleeps, d)
+		h.now = h.now.Add(d)
 		return ctx.Err()
 	}
 	cfg.Metrics = h.metrics

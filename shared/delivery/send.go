@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/journeyrelay/relay/shared/breaker"
+	"github.com/journeyrelay/relay/shared/genesys"
 )
 
 // sendEach sends APP and WEB events, one request each, with at most
@@ -58,34 +59,43 @@ func (r *run) sendOne(ctx context.Context, it *item) {
 }
 
 // awaitTurn waits out a 429 pause of the lane and then for a rate-limit
-// permit, and fails when either would end past the invocation's deadline.
+// permit, and fails when either would end past the invocation's deadline. A
+// pause that began while it waited for the permit is waited out too, so that
+// senders queued behind the limiter do not all run into the same 429.
 func (r *run) awaitTurn(ctx context.Context, l *lane) error {
-	if wait := l.paused().Sub(r.cfg.Now()); wait > 0 {
-		if wait > r.remaining() {
+	for {
+		if wait := l.paused().Sub(r.cfg.Now()); wait > 0 {
+			if wait > r.remaining() {
+				return errNoTime
+			}
+			if err := r.cfg.Sleep(ctx, wait); err != nil {
+				return err
+			}
+		}
+		maxWait := r.remaining()
+		if maxWait <= 0 {
 			return errNoTime
 		}
-		if err := r.cfg.Sleep(ctx, wait); err != nil {
+		if err := l.limiter.AcquirePermitWithMaxWait(ctx, maxWait); err != nil {
 			return err
 		}
+		if !l.paused().After(r.cfg.Now()) {
+			return nil
+		}
 	}
-	maxWait := r.remaining()
-	if maxWait <= 0 {
-		return errNoTime
-	}
-	return l.limiter.AcquirePermitWithMaxWait(ctx, maxWait)
 }
 
 // classify acts on one Genesys result. It returns again=true with the wait
 // before the next in-process attempt, or settles the item otherwise.
-func (r *run) classify(ctx context.Context, it *item, res SendResult, l *lane, attempt int) (time.Duration, bool) {
+func (r *run) classify(ctx context.Context, it *item, res genesys.Result, l *lane, attempt int) (time.Duration, bool) {
 	switch res.Outcome {
-	case SendDelivered:
+	case genesys.Delivered:
 		r.delivered(ctx, it)
 		return 0, false
-	case SendPermanent:
+	case genesys.Permanent:
 		r.deadLetter(ctx, it, ReasonRejected, rejectionDetail(res))
 		return 0, false
-	case SendMisconfigured, SendUnauthorized:
+	case genesys.Misconfigured, genesys.Unauthorized:
 		// A wrong deployment, configuration or permission affects every event,
 		// so the alarm on this metric, not a flood of dead letters, reports it.
 		r.cfg.Metrics.Add(MetricMisconfigured, 1)
@@ -131,11 +141,11 @@ func (r *run) classify(ctx context.Context, it *item, res SendResult, l *lane, a
 // genesysHealthy reports whether a result counts as a success for the circuit
 // breaker: a 429 or a rejected event shows Genesys is up, while 5xx, timeouts
 // and 403/404 answers count against it.
-func genesysHealthy(res SendResult) bool {
+func genesysHealthy(res genesys.Result) bool {
 	switch res.Outcome {
-	case SendDelivered, SendPermanent, SendUnauthorized:
+	case genesys.Delivered, genesys.Permanent, genesys.Unauthorized:
 		return true
-	case SendRetry:
+	case genesys.Retry:
 		return res.Status == http.StatusTooManyRequests
 	}
 	return false

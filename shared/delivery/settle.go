@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/journeyrelay/relay/shared/genesys"
 	"github.com/journeyrelay/relay/shared/journey"
 	"github.com/journeyrelay/relay/shared/telemetry"
 )
@@ -99,14 +100,16 @@ func (r *run) deadLetter(ctx context.Context, it *item, reason, detail string) {
 }
 
 // rejectionDetail describes a permanent rejection for the dead-letter queue.
-func rejectionDetail(res SendResult) string {
+// The client's Detail already holds the status, the code and a body excerpt.
+func rejectionDetail(res genesys.Result) string {
+	if res.Detail != "" {
+		return excerpt(res.Detail)
+	}
 	parts := []string{fmt.Sprintf("status %d", res.Status)}
 	if res.Code != "" {
 		parts = append(parts, "code "+res.Code)
 	}
-	if res.Detail != "" {
-		parts = append(parts, excerpt(res.Detail))
-	} else if res.Err != nil {
+	if res.Err != nil {
 		parts = append(parts, excerpt(res.Err.Error()))
 	}
 	return strings.Join(parts, ": ")

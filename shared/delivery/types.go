@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/journeyrelay/relay/shared/genesys"
 	"github.com/journeyrelay/relay/shared/idempotency"
 	"github.com/journeyrelay/relay/shared/journey"
 	"github.com/journeyrelay/relay/shared/queue"
@@ -55,38 +56,14 @@ type Outcome struct {
 	Detail     string        // for DeadLettered: status, code and an excerpt of the response
 }
 
-// SendOutcome classifies the Genesys response to one event.
-type SendOutcome int
-
-// Send outcomes, as the Genesys client classifies responses.
-const (
-	SendDelivered     SendOutcome = iota + 1 // 2xx
-	SendRetry                                // 429, 5xx, timeout or connection error
-	SendPermanent                            // other 4xx: the event itself is invalid
-	SendMisconfigured                        // 403 or 404: wrong deployment, configuration or permission
-	SendUnauthorized                         // 401: the access token was rejected
-)
-
-// SendResult is the Genesys response to one event.
-type SendResult struct {
-	Outcome       SendOutcome
-	Status        int           // HTTP status, 0 when no response arrived
-	RetryAfter    time.Duration // valid when HasRetryAfter
-	HasRetryAfter bool
-	Uncertain     bool // Genesys may have accepted the event although no 2xx arrived
-	Code          string
-	Detail        string
-	Err           error
-}
-
-// Sender sends events to Genesys Cloud.
+// Sender sends events to Genesys Cloud. *genesys.Client implements it.
 type Sender interface {
 	// Send posts one APP or WEB event.
-	Send(ctx context.Context, event journey.Event) SendResult
+	Send(ctx context.Context, event journey.Event) genesys.Result
 
 	// SendExternal posts CUSTOM events in one request and returns one result
 	// per event, in order.
-	SendExternal(ctx context.Context, token string, events []journey.Event) []SendResult
+	SendExternal(ctx context.Context, token string, events []journey.Event) []genesys.Result
 }
 
 // Claims is the idempotency store.

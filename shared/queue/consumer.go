@@ -92,12 +92,13 @@ func NewConsumer(api ConsumerAPI, queueURL, deadLetterQueueURL string) *Consumer
 }
 
 // Receive returns up to MaxBatchEntries messages with their receive count, sent time and
-// every message attribute, waiting at most about a second when the queue is empty.
-func (c *Consumer) Receive(ctx context.Context) ([]Message, error) {
+// every message attribute. When the queue is empty it waits up to wait (whole seconds,
+// at most 20) for a message to arrive; a zero wait returns at once.
+func (c *Consumer) Receive(ctx context.Context, wait time.Duration) ([]Message, error) {
 	out, err := c.api.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 		QueueUrl:              aws.String(c.queueURL),
 		MaxNumberOfMessages:   MaxBatchEntries,
-		WaitTimeSeconds:       receiveWaitSecond,
+		WaitTimeSeconds:       int32(min(max(wait, 0), 20*time.Second) / time.Second),
 		MessageAttributeNames: []string{"All"},
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{
 			types.MessageSystemAttributeNameApproximateReceiveCount,

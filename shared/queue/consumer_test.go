@@ -54,7 +54,7 @@ func (f consumerFixture) receiveAll(t *testing.T, c *Consumer) []Message {
 	t.Helper()
 	var all []Message
 	for {
-		msgs, err := c.Receive(context.Background())
+		msgs, err := c.Receive(context.Background(), time.Second)
 		if err != nil {
 			t.Fatalf("Receive: %v", err)
 		}
@@ -70,7 +70,7 @@ func TestConsumerReceiveReadsAttributes(t *testing.T) {
 	before := time.Now().Add(-time.Second)
 	f.send(t, 1)
 
-	msgs, err := f.consumer.Receive(context.Background())
+	msgs, err := f.consumer.Receive(context.Background(), time.Second)
 	if err != nil {
 		t.Fatalf("Receive: %v", err)
 	}

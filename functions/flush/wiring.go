@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/journeyrelay/relay/shared/breaker"
+	"github.com/journeyrelay/relay/shared/delivery"
+	"github.com/journeyrelay/relay/shared/genesys"
+	"github.com/journeyrelay/relay/shared/idempotency"
+	"github.com/journeyrelay/relay/shared/queue"
+	"github.com/journeyrelay/relay/shared/telemetry"
+	"github.com/journeyrelay/relay/shared/token"
+)
+
+// The adapters main wires into the engine.
+var (
+	_ delivery.Sender       = (*genesys.Client)(nil)
+	_ delivery.Claims       = (*idempotency.Store)(nil)
+	_ delivery.Breaker      = (*breaker.Breaker)(nil)
+	_ delivery.Tokens       = (*token.Client)(nil)
+	_ delivery.DeadLetterer = (*queue.Consumer)(nil)
+	_ delivery.Metrics      = (*telemetry.Recorder)(nil)
+	_ Deliverer             = (*delivery.Engine)(nil)
+)
+
+func engineConfig(cfg Config, log *slog.Logger, metrics delivery.Metrics) delivery.Config {
+	return delivery.Config{
+		EventsPerSecond:   cfg.EventsPerSecond,
+		RequestsPerMinute: cfg.RequestsPerMinute,
+		Instances:         cfg.MaxInstances,
+		ExternalEnabled:   cfg.ExternalConfigurationID != "",
+		Logger:            log,
+		Metrics:           metrics,
+	}
+}
+
+// countTransitions turns the breaker's state changes into the breaker_open
+// and breaker_close counters.
+func countTransitions(metrics delivery.Metrics) func(from, to breaker.State) {
+	return func(_, to breaker.State) {
+		switch to {
+		case breaker.Open:
+			metrics.Add(delivery.MetricBreakerOpen, 1)
+		case breaker.Closed:
+			metrics.Add(delivery.MetricBreakerClose, 1)
+		}
+	}
+}
+
+// failing answers every invocation with the start-up error, so that a bad
+// configuration shows in the function's error metric and logs, and SQS keeps
+// the messages.
+type failing struct {
+	err error
+}
+
+func (f failing) Handle(context.Context, json.RawMessage) (any, error) {
+	return nil, fmt.Errorf("flush is not configured: %w", f.err)
+}

@@ -15,7 +15,7 @@ GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags "-s -w"
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 FN ?= ingest
-EVENT ?= events/$(FN).json
+EVENT ?= $(firstword $(wildcard events/$(FN)*.json))
 FUZZTIME ?= 30s
 # sam local invoke needs the SAM CLI and a working Docker engine; otherwise
 # `make invoke` runs the bootstrap under the runtime interface emulator.
@@ -64,6 +64,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s)
 	done
 
 invoke: ## Invoke one function with an event against local emulators: make invoke FN=ingest EVENT=events/<file>.json
+	@test -n "$(EVENT)" || { echo "invoke: no events/$(FN)*.json; set EVENT=<file>" >&2; exit 2; }
 	$(GO) run ./infra/cmd/relay-local -invoke $(FN) -event $(EVENT) -runner $(INVOKE_RUNNER)
 
 lint: ## Run go vet and staticcheck

@@ -71,6 +71,7 @@ func (s *Stack) startFunctions(ctx context.Context, tpl *template.Template, rout
 			return err
 		}
 		opts.Emulator, opts.Bootstrap = emulator, bootstrap
+		s.Environment[f.name] = opts.Env
 
 		var instances []Invoker
 		for range f.instances {

@@ -27,6 +27,10 @@ const (
 	LocalExternalConfigurationID = "local-external-events"
 	LocalExternalSourceID        = "local-app-users"
 	localClientID                = "local-client"
+
+	// SampleAppKey is the app key in the sample events of events/*.json,
+	// which the local app-keys secret accepts besides the stack's random key.
+	SampleAppKey = "local-dev-key"
 )
 
 // Config sets up a Stack. Zero fields take the defaults listed on each field.
@@ -48,6 +52,10 @@ type Config struct {
 
 	// Genesys, when set, sends to real Genesys Cloud instead of starting the simulator.
 	Genesys *RealGenesys
+
+	// WithoutEventSources leaves out the SQS poller and the schedule, so that
+	// flush runs only when invoked directly.
+	WithoutEventSources bool
 
 	// FunctionOutput receives the functions' logs. Default: discarded.
 	FunctionOutput io.Writer
@@ -78,11 +86,12 @@ type Stack struct {
 	Poller       *Poller
 	Functions    map[string]*Pool // by name: ingest, flush, token
 	Router       *InvokeRouter
+	Environment  map[string][]string // each function's environment, by name
 
-	cfg      Config
-	cancel   context.CancelFunc
-	workers  sync.WaitGroup
-	closers  []func()
+	cfg     Config
+	cancel  context.CancelFunc
+	workers sync.WaitGroup
+	closers []func()
 }
 
 // Start starts the stack. Close stops it.
@@ -91,7 +100,12 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{cfg: cfg, Functions: map[string]*Pool{}, Router: &InvokeRouter{Logger: cfg.Logger}}
+	s := &Stack{
+		cfg:         cfg,
+		Functions:   map[string]*Pool{},
+		Router:      &InvokeRouter{Logger: cfg.Logger},
+		Environment: map[string][]string{},
+	}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -119,7 +133,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Function: s.Functions["ingest"], Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
-	s.startEventSources()
+	if !cfg.WithoutEventSources {
+		s.startEventSources()
+	}
 	return s, nil
 }
 
@@ -190,9 +206,11 @@ func (s *Stack) startAWS(ctx context.Context) error {
 	}
 
 	s.AppKey = "local-" + randomHex(16)
-	hash := sha256.Sum256([]byte(s.AppKey))
-	keys := map[string]any{"keys": []map[string]string{{"id": "local", "sha256": hex.EncodeToString(hash[:])}}}
-	return awslocal.PutSecret(ctx, emu.Config, s.Resources.AppKeysSecret, keys)
+	keys := []map[string]string{
+		{"id": "local", "sha256": sha256Hex(s.AppKey)},
+		{"id": "sample", "sha256": sha256Hex(SampleAppKey)},
+	}
+	return awslocal.PutSecret(ctx, emu.Config, s.Resources.AppKeysSecret, map[string]any{"keys": keys})
 }
 
 // startGenesys starts the simulator, or points at real Genesys, and stores
@@ -280,6 +298,11 @@ func (s *Stack) Close() {
 		s.closers[i]()
 	}
 	s.closers = nil
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 func randomHex(n int) string {

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strconv"
@@ -156,11 +155,8 @@ func (s *Service) process(ctx context.Context, body []byte, req Request) batchRe
 	msgs := make([]queue.Outgoing, 0, len(batch.Accepted))
 	byID := make(map[string]journey.Accepted, len(batch.Accepted))
 	for _, a := range batch.Accepted {
-		msg, err := message(a)
-		if err == nil && msg.Size() > s.cfg.MaxMessageBytes {
-			err = errTooLarge
-		}
-		if err != nil {
+		msg := message(a)
+		if msg.Size() > s.cfg.MaxMessageBytes {
 			res.rejected = append(res.rejected, journey.Violation{Index: a.Index, Code: journey.CodeEventTooLarge,
 				Message: "the event is " + strconv.Itoa(msg.Size()) + " bytes as a queue message; the maximum is " +
 					strconv.Itoa(s.cfg.MaxMessageBytes) + ", so shorten its properties"})
@@ -195,14 +191,9 @@ func (s *Service) process(ctx context.Context, body []byte, req Request) batchRe
 	return res
 }
 
-var errTooLarge = errors.New("message too large")
-
 // message encodes an accepted event as its queue message.
-func message(a journey.Accepted) (queue.Outgoing, error) {
-	body, err := json.Marshal(&a.Event)
-	if err != nil {
-		return queue.Outgoing{}, err
-	}
+func message(a journey.Accepted) queue.Outgoing {
+	body := a.Event.AppendJSON(make([]byte, 0, 1024))
 	return queue.Outgoing{
 		ID:   strconv.Itoa(a.Index),
 		Body: body,
@@ -211,7 +202,7 @@ func message(a journey.Accepted) (queue.Outgoing, error) {
 			queue.AttrIdempotencyKey: a.Event.IdempotencyKey,
 			queue.AttrReceivedAt:     a.Event.ReceivedAt,
 		},
-	}, nil
+	}
 }
 
 // flagSessions writes one flag per skewed session. A failed write is logged

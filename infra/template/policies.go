@@ -73,7 +73,7 @@ func (t *Template) roleGrants(name string) ([]Grant, error) {
 func statementGrants(statement any) ([]Grant, error) {
 	m, _ := statement.(map[string]any)
 	if m["Effect"] != "Allow" {
-		return nil, fmt.Errorf("Effect must be Allow, got %v", m["Effect"])
+		return nil, fmt.Errorf("statement effect must be Allow, got %v", m["Effect"])
 	}
 	for _, key := range []string{"NotAction", "NotResource"} {
 		if _, ok := m[key]; ok {

@@ -12,7 +12,7 @@ import (
 	"github.com/journeyrelay/relay/infra/template"
 )
 
-// localFunction is how one function of the template runs locally.
+// localFunction is the local setup of one function of the template.
 type localFunction struct {
 	name      string // the name in functions/ and the Invoke API
 	logicalID string
@@ -20,8 +20,8 @@ type localFunction struct {
 }
 
 // localFunctions lists the relay's functions. Flush gets FLUSH_MAX_INSTANCES
-// instances, as its reserved concurrency in the template; token gets its
-// reserved concurrency; ingest, which has none, gets two.
+// instances, which equals its reserved concurrency in the template. Token gets
+// its reserved concurrency, and ingest, which has none, gets two.
 func localFunctions(tpl *template.Template) ([]localFunction, error) {
 	token, err := tpl.GetServerlessFunctionWithName("TokenFunction")
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Report is what a replay sent and what became of it.
+// Report counts the events a replay sent and what became of them.
 type Report struct {
 	Requests             int
 	Sent                 int            // events sent, resends included
@@ -88,15 +88,17 @@ func (r *Replayer) replaySession(ctx context.Context, session Session, now time.
 
 // ingestResponse is the part of ingest's response the replay counts.
 type ingestResponse struct {
-	Accepted []struct {
-		Index             int    `json:"index"`
-		IdempotencyKey    string `json:"idempotency_key"`
-		Timestamp         string `json:"timestamp"`
-		OriginalTimestamp string `json:"original_timestamp"`
-	} `json:"accepted"`
-	Rejected  []violation `json:"rejected"`
-	Retryable []violation `json:"retryable"`
-	Code      string      `json:"code"` // set on a response to the request as a whole
+	Accepted  []acceptedItem `json:"accepted"`
+	Rejected  []violation    `json:"rejected"`
+	Retryable []violation    `json:"retryable"`
+	Code      string         `json:"code"` // set on a response to the request as a whole
+}
+
+type acceptedItem struct {
+	Index             int    `json:"index"`
+	IdempotencyKey    string `json:"idempotency_key"`
+	Timestamp         string `json:"timestamp"`
+	OriginalTimestamp string `json:"original_timestamp"`
 }
 
 type violation struct {

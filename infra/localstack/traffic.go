@@ -77,8 +77,8 @@ func (s Session) clockOffset() (time.Duration, error) {
 var timePlaceholder = regexp.MustCompile(`^\{\{now(?:([+-])([0-9a-z.]+))?\}\}$`)
 
 // render returns the request body with its time placeholders replaced,
-// relative to now on the device's clock, and the body as sent: the same
-// bytes, or gzip-compressed if the request asks for it.
+// relative to now on the device's clock, and the body as sent, which is the
+// same bytes or, when Gzip is set, their gzip compression.
 func (r TrafficRequest) render(now time.Time) (plain, wire []byte, err error) {
 	decoder := json.NewDecoder(bytes.NewReader(r.Body))
 	decoder.UseNumber()

@@ -120,12 +120,18 @@ func (s *Stack) functionOptions(tpl *template.Template, f localFunction, routerU
 		env = append(env, name+"="+value)
 	}
 
+	env = append(env, s.cfg.FunctionEnv[f.name]...)
+
+	output := s.cfg.FunctionOutput
+	if w, ok := s.cfg.FunctionOutputs[f.name]; ok {
+		output = w
+	}
 	return lambdarun.Options{
 		Name:     f.name,
 		Env:      env,
 		Timeout:  time.Duration(valueOf(fn.Timeout)) * time.Second,
 		MemoryMB: valueOf(fn.MemorySize),
-		Output:   s.cfg.FunctionOutput,
+		Output:   output,
 	}, nil
 }
 

@@ -62,6 +62,23 @@ type Config struct {
 
 	// Logger logs the stack's own events. Default: discarded.
 	Logger *slog.Logger
+
+	// SimulatorEventsPerSecond is the simulator's budget of app and web
+	// events per second and deployment. Default 0: unlimited.
+	SimulatorEventsPerSecond float64
+
+	// FunctionEnv adds environment variables (KEY=value) to functions, by
+	// function name. They come after the template's, so they override it.
+	FunctionEnv map[string][]string
+
+	// FunctionOutputs receives one function's logs, by function name,
+	// instead of FunctionOutput.
+	FunctionOutputs map[string]io.Writer
+
+	// AWSEndpoint, when set, is called with the emulator's URL once the
+	// resources and secrets exist. The functions, the poller and Emulator
+	// then use the URL it returns, such as a proxy that counts requests.
+	AWSEndpoint func(emulatorURL string) (string, error)
 }
 
 // RealGenesys names a Genesys Cloud organization to deliver to.
@@ -210,7 +227,24 @@ func (s *Stack) startAWS(ctx context.Context) error {
 		{"id": "local", "sha256": sha256Hex(s.AppKey)},
 		{"id": "sample", "sha256": sha256Hex(SampleAppKey)},
 	}
-	return awslocal.PutSecret(ctx, emu.Config, s.Resources.AppKeysSecret, map[string]any{"keys": keys})
+	if err := awslocal.PutSecret(ctx, emu.Config, s.Resources.AppKeysSecret, map[string]any{"keys": keys}); err != nil {
+		return err
+	}
+	return s.useAWSEndpoint()
+}
+
+// useAWSEndpoint points the stack's clients at Config.AWSEndpoint's URL.
+func (s *Stack) useAWSEndpoint() error {
+	if s.cfg.AWSEndpoint == nil {
+		return nil
+	}
+	url, err := s.cfg.AWSEndpoint(s.Emulator.URL)
+	if err != nil {
+		return fmt.Errorf("AWS endpoint: %w", err)
+	}
+	s.Emulator.URL = url
+	s.Emulator.Config.BaseEndpoint = &url
+	return nil
 }
 
 // startGenesys starts the simulator, or points at real Genesys, and stores
@@ -224,9 +258,10 @@ func (s *Stack) startGenesys(ctx context.Context) error {
 
 	secret := randomHex(16)
 	s.Simulator = genesyssim.New(genesyssim.Config{
-		Seed:                   1,
-		Deployments:            []string{LocalDeploymentID},
-		ExternalConfigurations: []string{LocalExternalConfigurationID},
+		Seed:                      1,
+		Deployments:               []string{LocalDeploymentID},
+		DeploymentEventsPerSecond: s.cfg.SimulatorEventsPerSecond,
+		ExternalConfigurations:    []string{LocalExternalConfigurationID},
 		Clients: []genesyssim.Client{{ID: localClientID, Secret: secret,
 			Permissions: []string{genesyssim.PermissionExternalEventsAdd}}},
 	})

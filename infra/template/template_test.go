@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/journeyrelay/relay/shared/delivery"
+	"github.com/journeyrelay/relay/shared/telemetry"
 )
 
 const templatePath = "../../template.yaml"
@@ -60,6 +63,15 @@ var resourceVariables = map[string]map[string]string{
 	},
 }
 
+// alarms are the metrics an operator must hear about. The breaker alarm
+// uses the names flush emits, so renaming the metric breaks this test.
+var alarms = []Alarm{
+	{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName=" + GetAtt("DeadLetterQueue", "QueueName")},
+	{"AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName=" + GetAtt("Queue", "QueueName")},
+	{"AWS/Lambda", "Errors", "FunctionName=" + Ref("FlushFunction")},
+	{telemetry.Namespace, delivery.MetricBreakerOpen, "Function=flush"},
+}
+
 func loadT(t *testing.T) *Template {
 	t.Helper()
 	tpl, err := Load(templatePath, nil)
@@ -95,6 +107,8 @@ func invariants(t *testing.T) map[string]func(*Template) error {
 		"message size":      CheckMessageSize,
 		"flush concurrency": CheckFlushConcurrency,
 		"runtime":           CheckRuntime,
+		"api":               CheckAPI,
+		"alarms":            func(tpl *Template) error { return CheckAlarms(tpl, alarms) },
 		"table":             CheckTable,
 		"redrive":           CheckRedrive,
 	}
@@ -189,6 +203,22 @@ func TestChecksRejectMutations(t *testing.T) {
 		{"no point-in-time recovery", "table", func(t *testing.T, tpl *Template) {
 			table(t, tpl).PointInTimeRecoverySpecification = nil
 		}, "point-in-time recovery"},
+		{"payload format 1.0", "api", func(t *testing.T, tpl *Template) {
+			tpl.rawProperty("IngestFunction", "Events", "PostEvents", "Properties").(map[string]any)["PayloadFormatVersion"] = "1.0"
+		}, "PayloadFormatVersion"},
+		{"no throttling", "api", func(t *testing.T, tpl *Template) {
+			delete(tpl.rawProperty("HttpApi").(map[string]any), "DefaultRouteSettings")
+		}, "ThrottlingBurstLimit"},
+		{"no route", "api", func(t *testing.T, tpl *Template) {
+			tpl.rawProperty("IngestFunction", "Events", "PostEvents", "Properties").(map[string]any)["Path"] = "/events"
+		}, "no HttpApi event"},
+		{"breaker alarm renamed", "alarms", func(t *testing.T, tpl *Template) {
+			alarm, err := tpl.GetCloudWatchAlarmWithName("BreakerOpenAlarm")
+			if err != nil {
+				t.Fatal(err)
+			}
+			*alarm.MetricName = "BreakerOpen"
+		}, "JourneyRelay breaker_open"},
 		{"no redrive", "redrive", func(t *testing.T, tpl *Template) {
 			queue(t, tpl, "Queue").RedrivePolicy = nil
 		}, "deadLetterTargetArn"},

@@ -67,11 +67,14 @@ func startStack(tb testing.TB, simCfg genesyssim.Config) *stack {
 // handler returns the flush handler wired as main wires it, with cfg and brk
 // in place of the production settings.
 func (s *stack) handler(cfg delivery.Config, brk breaker.Config) handler {
-	log := slog.New(slog.DiscardHandler)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	cfg.Metrics, cfg.Logger = s.metrics, log
 	brk.OnStateChange = countTransitions(s.metrics)
 	engine := delivery.New(delivery.Deps{
-		Sender:      genesys.NewClient(genesys.Config{APIBaseURL: s.simURL, DeploymentID: testDeployment, Timeout: time.Second}),
+		Sender:      genesys.NewClient(genesys.Config{APIBaseURL: s.simURL, DeploymentID: testDeployment}),
 		Claims:      idempotency.NewStore(s.db, s.res.Table, idempotency.Options{}),
 		Breaker:     breaker.New(s.db, s.res.Table, brk),
 		DeadLetters: s.consumer,

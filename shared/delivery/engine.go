@@ -110,34 +110,31 @@ func (e *Engine) Deliver(ctx context.Context, msgs []queue.Message) []Outcome {
 	r := &run{Engine: e, owner: uuid.NewString(), deadline: e.deadline(ctx)}
 	items := make([]*item, len(msgs))
 
-	// Decode and claim every event first, so that duplicates and bad
-	// messages never wait for a rate-limit slot.
+	// Each APP or WEB event is sent as soon as its claim is taken, so that
+	// claims overlap with the sends of other events.
 	g := new(errgroup.Group)
 	g.SetLimit(e.cfg.Concurrency)
 	for i, m := range msgs {
 		items[i] = &item{msg: m}
 		g.Go(func() error {
-			r.prepare(ctx, items[i])
+			it := items[i]
+			r.prepare(ctx, it)
+			if !it.done() && it.event.Type != journey.TypeCustom {
+				r.sendOne(ctx, it)
+			}
 			return nil
 		})
 	}
 	_ = g.Wait()
 
-	// Send the claimed events: APP and WEB one by one, CUSTOM in batches.
-	var single, batched []*item
+	// CUSTOM events go out together, in batched external-events requests.
+	var batched []*item
 	for _, it := range items {
-		switch {
-		case it.done():
-		case it.event.Type == journey.TypeCustom:
+		if !it.done() {
 			batched = append(batched, it)
-		default:
-			single = append(single, it)
 		}
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { r.sendEach(ctx, single) })
-	wg.Go(func() { r.sendBatches(ctx, batched) })
-	wg.Wait()
+	r.sendBatches(ctx, batched)
 
 	out := make([]Outcome, len(items))
 	for i, it := range items {

@@ -7,25 +7,9 @@ import (
 	"net/http"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/journeyrelay/relay/shared/breaker"
 	"github.com/journeyrelay/relay/shared/genesys"
 )
-
-// sendEach sends APP and WEB events, one request each, with at most
-// Config.Concurrency requests in flight.
-func (r *run) sendEach(ctx context.Context, items []*item) {
-	g := new(errgroup.Group)
-	g.SetLimit(r.cfg.Concurrency)
-	for _, it := range items {
-		g.Go(func() error {
-			r.sendOne(ctx, it)
-			return nil
-		})
-	}
-	_ = g.Wait()
-}
 
 // sendOne sends one event until it is settled, dead-lettered or returned to
 // the queue, waiting in-process between attempts while time allows.

@@ -24,8 +24,8 @@ func benchEngine() delivery.Config {
 }
 
 // BenchmarkFlushBudget drains benchEvents events against a simulator that
-// allows benchBudget events per second and reports the delivered rate as a
-// share of that budget, and the share of requests answered 429.
+// allows benchBudget events per second. It reports the delivered rate as a
+// share of that budget, and the share of requests that got a 429 response.
 func BenchmarkFlushBudget(b *testing.B) {
 	var ratio, throttled float64
 	for range b.N {

@@ -118,15 +118,9 @@ func (h handler) Handle(ctx context.Context, payload json.RawMessage) (any, erro
 // retried message first gets its visibility delay, so SQS brings it back
 // after the delay rather than after the queue's visibility timeout.
 func (h handler) handleSQS(ctx context.Context, ev events.SQSEvent) events.SQSEventResponse {
-	msgs := make([]queue.Message, 0, len(ev.Records))
-	for _, rec := range ev.Records {
-		if rec.MessageId == "" {
-			// An empty item identifier would fail the whole batch, so the
-			// record is left to the queue's visibility timeout and redrive.
-			h.log.ErrorContext(ctx, "SQS record without a message id skipped")
-			continue
-		}
-		msgs = append(msgs, fromRecord(rec))
+	msgs := make([]queue.Message, len(ev.Records))
+	for i, rec := range ev.Records {
+		msgs[i] = fromRecord(rec)
 	}
 
 	outcomes := h.engine.Deliver(ctx, msgs)
@@ -134,6 +128,14 @@ func (h handler) handleSQS(ctx context.Context, ev events.SQSEvent) events.SQSEv
 
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	for _, m := range retries {
+		if m.ID == "" {
+			// An empty item identifier would fail the whole batch, so this
+			// record cannot be named, and the event source deletes it.
+			// NOTE: SQS always sets the message id; this guards a malformed event.
+			h.log.ErrorContext(ctx, "SQS record without a message id needs a retry but cannot be named; it is lost",
+				"idempotency_key", m.StringAttribute("idempotency_key"))
+			continue
+		}
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.ID})
 	}
 	return resp

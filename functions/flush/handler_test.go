@@ -166,9 +166,10 @@ func TestHandleSQSReadsRecordAttributes(t *testing.T) {
 	}
 }
 
-func TestHandleSQSSkipsRecordWithoutID(t *testing.T) {
+func TestHandleSQSNeverNamesEmptyID(t *testing.T) {
 	payload := []byte(`{"Records":[{"messageId":"","body":"{}"},{"messageId":"m-2","body":"{}"}]}`)
 	engine := &scriptedEngine{outcomes: map[string]delivery.Outcome{
+		"":    {Kind: delivery.Retry, Visibility: time.Minute},
 		"m-2": {Kind: delivery.Retry, Visibility: time.Minute},
 	}}
 	h, _ := newTestHandler(engine, &memoryQueue{})

@@ -1,6 +1,6 @@
 // Command flush is the Lambda function that delivers queued journey events to
 // Genesys Cloud. The SQS event source and an EventBridge schedule both invoke
-// it; see shared/delivery for how each event is delivered exactly once.
+// it. The delivery package documents how each event is delivered once.
 package main
 
 import (

@@ -50,7 +50,7 @@ func countTransitions(metrics delivery.Metrics) func(from, to breaker.State) {
 	}
 }
 
-// failing answers every invocation with the start-up error, so that a bad
+// failing fails every invocation with the start-up error, so that a bad
 // configuration shows in the function's error metric and logs, and SQS keeps
 // the messages.
 type failing struct {

@@ -45,6 +45,7 @@ type Config struct {
 	Concurrency int
 
 	// ExternalBatchSize caps the entities of one external-events request.
+	// NOTE: Genesys publishes no maximum; 50 stays below the simulator's 100.
 	ExternalBatchSize int
 
 	// ExternalEnabled is false when no external-events configuration is set:
@@ -58,14 +59,15 @@ type Config struct {
 	MaxRetryAfter time.Duration
 
 	// WaitMargin is how long before the invocation's deadline an in-process
-	// wait must end; a longer wait returns the message to the queue instead.
+	// wait must end. A longer wait returns the message to the queue instead.
 	WaitMargin time.Duration
 
 	// MaxAttempts caps the requests for one event in one invocation.
 	MaxAttempts int
 
 	// RetryBase and RetryMax bound the visibility delay of a message returned
-	// to the queue without a Retry-After: RetryBase doubled per earlier receive.
+	// to the queue without a Retry-After. The delay is RetryBase doubled for
+	// each earlier receive, capped at RetryMax.
 	RetryBase, RetryMax time.Duration
 
 	// AttemptBase and AttemptMax bound the in-process backoff between attempts.
@@ -83,7 +85,7 @@ type Config struct {
 	// Logger receives one line per decision other than a plain delivery.
 	Logger *slog.Logger
 
-	// Metrics receives the counters; discarded when nil.
+	// Metrics receives the counters, which are discarded when it is nil.
 	Metrics Metrics
 }
 

@@ -1,5 +1,6 @@
-// Package delivery is the flush function's engine: it takes queued journey
-// events to Genesys Cloud exactly once, whichever trigger received them.
+// Package delivery is the flush function's engine. It delivers queued journey
+// events to Genesys Cloud once each, whichever trigger received them; the
+// exceptions are the rare duplicates described below.
 //
 // Start with New and Engine.Deliver. The caller hands over received messages
 // and gets one Outcome per message: Settled (delete it), Retry (leave it
@@ -27,9 +28,11 @@
 //     Retry-After (capped at Config.MaxRetryAfter) or the backoff.
 //
 // A send whose outcome is unknown (timeout or reset after the request left)
-// counts as a possible duplicate and is sent again: losing an event is worse
-// than a rare duplicate. The claim stays held across in-process waits and is
-// released only when the message goes back to the queue.
+// counts as a possible duplicate and is sent again, because losing an event is
+// worse than a rare duplicate. A crash between Genesys's 2xx and the delivered
+// record is the other source of a duplicate, so the record is written right
+// after the 2xx. The claim stays held across in-process waits and is released
+// only when the message goes back to the queue.
 //
 // # Rate budget across instances
 //

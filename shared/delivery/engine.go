@@ -56,7 +56,7 @@ func New(deps Deps, cfg Config) *Engine {
 }
 
 // lane is one rate budget: a smooth limiter plus a pause that every sender
-// waits out after Genesys answered 429 with a Retry-After.
+// waits out after Genesys responded with 429 and a Retry-After.
 type lane struct {
 	limiter ratelimiter.RateLimiter[any]
 

@@ -456,3 +456,27 @@ func TestOutageArithmetic(t *testing.T) {
 		t.Errorf("time covered: got %v, want 3630s", total)
 	}
 }
+
+func TestRejectionDetail(t *testing.T) {
+	tests := []struct {
+		name string
+		res  genesys.Result
+		want string
+	}{
+		{name: "client detail", res: genesys.Result{Status: 400, Detail: "status 400: code bad.request: invalid eventName"},
+			want: "status 400: code bad.request: invalid eventName"},
+		{name: "status and code only", res: genesys.Result{Status: 422, Code: "invalid.value"},
+			want: "status 422: code invalid.value"},
+		{name: "encoding error", res: genesys.Result{Err: errors.New("missing screen_name")},
+			want: "status 0: missing screen_name"},
+		{name: "long detail cut", res: genesys.Result{Detail: strings.Repeat("x", 400)},
+			want: strings.Repeat("x", maxDetailExcerpt) + "..."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := rejectionDetail(tt.res); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

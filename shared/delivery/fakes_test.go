@@ -18,7 +18,7 @@ import (
 	"github.com/journeyrelay/relay/shared/telemetry"
 )
 
-// fakeSender answers each event with the next scripted result for its
+// fakeSender returns for each event the next scripted result for its
 // idempotency key, and with genesys.Delivered once the script is used up.
 type fakeSender struct {
 	mu       sync.Mutex

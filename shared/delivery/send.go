@@ -124,7 +124,7 @@ func (r *run) classify(ctx context.Context, it *item, res genesys.Result, l *lan
 
 // genesysHealthy reports whether a result counts as a success for the circuit
 // breaker: a 429 or a rejected event shows Genesys is up, while 5xx, timeouts
-// and 403/404 answers count against it.
+// and 403/404 responses count against it.
 func genesysHealthy(res genesys.Result) bool {
 	switch res.Outcome {
 	case genesys.Delivered, genesys.Permanent, genesys.Unauthorized:
@@ -168,7 +168,7 @@ func (r *run) attemptBackoff(attempt int) time.Duration {
 	return jitter(doubled(r.cfg.AttemptBase, r.cfg.AttemptMax, attempt))
 }
 
-// doubled returns base·2^(n-1), capped at limit; n below 1 counts as 1.
+// doubled returns base·2^(n-1), capped at limit. An n below 1 counts as 1.
 func doubled(base, limit time.Duration, n int) time.Duration {
 	d := base
 	for i := 1; i < n && d < limit; i++ {

@@ -67,7 +67,7 @@ func (r *run) retryLater(it *item, visibility time.Duration) {
 }
 
 // release deletes the item's claim so that the next attempt need not wait for
-// it to expire. A failed release is logged; the claim then ends at the deadline.
+// it to expire. A failed release is logged, and the claim then ends at the deadline.
 func (r *run) release(ctx context.Context, it *item) {
 	if !it.claimed {
 		return

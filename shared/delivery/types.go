@@ -11,7 +11,7 @@ import (
 	"github.com/journeyrelay/relay/shared/queue"
 )
 
-// Kind is what the trigger does with a message once the engine is done with it.
+// Kind is the action the trigger takes on a message once the engine is done with it.
 type Kind int
 
 const (
@@ -84,7 +84,7 @@ type Breaker interface {
 type Tokens interface {
 	Token(ctx context.Context) (string, error)
 
-	// Refresh returns a token other than rejected, the one Genesys answered 401 to.
+	// Refresh returns a token other than rejected, the token Genesys responded to with 401.
 	Refresh(ctx context.Context, rejected string) (string, error)
 }
 

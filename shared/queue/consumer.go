@@ -92,8 +92,8 @@ func NewConsumer(api ConsumerAPI, queueURL, deadLetterQueueURL string) *Consumer
 }
 
 // Receive returns up to MaxBatchEntries messages with their receive count, sent time and
-// every message attribute. When the queue is empty it waits up to wait (whole seconds,
-// at most 20) for a message to arrive; a zero wait returns at once.
+// every message attribute. When the queue is empty, it waits up to wait (whole
+// seconds, at most 20) for a message to arrive. A zero wait returns at once.
 func (c *Consumer) Receive(ctx context.Context, wait time.Duration) ([]Message, error) {
 	out, err := c.api.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 		QueueUrl:              aws.String(c.queueURL),

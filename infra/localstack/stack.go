@@ -230,20 +230,24 @@ func (s *Stack) startAWS(ctx context.Context) error {
 	if err := awslocal.PutSecret(ctx, emu.Config, s.Resources.AppKeysSecret, map[string]any{"keys": keys}); err != nil {
 		return err
 	}
-	return s.useAWSEndpoint()
+	return s.useAWSEndpoint(ctx)
 }
 
 // useAWSEndpoint points the stack's clients at Config.AWSEndpoint's URL.
-func (s *Stack) useAWSEndpoint() error {
+// The client configuration is loaded anew, because the SDK takes a base
+// endpoint given at load time over a later aws.Config.BaseEndpoint.
+func (s *Stack) useAWSEndpoint(ctx context.Context) error {
 	if s.cfg.AWSEndpoint == nil {
 		return nil
 	}
 	url, err := s.cfg.AWSEndpoint(s.Emulator.URL)
 	if err != nil {
-		return fmt.Errorf("AWS endpoint: %w", err)
+		return fmt.Errorf("use the AWS endpoint: %w", err)
+	}
+	if s.Emulator.Config, err = awslocal.ClientConfig(ctx, url); err != nil {
+		return fmt.Errorf("use the AWS endpoint %s: %w", url, err)
 	}
 	s.Emulator.URL = url
-	s.Emulator.Config.BaseEndpoint = &url
 	return nil
 }
 

@@ -2,11 +2,14 @@ package localstack
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/journeyrelay/relay/infra/lambdarun"
 )
 
@@ -42,10 +45,25 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// The replay that `relay-local -once` runs: every accepted event reaches the
-// simulator exactly once and nothing is dead-lettered.
-func TestReplayDeliversEveryAcceptedEventOnce(t *testing.T) {
+// The stack is started once, because building and starting seven function
+// instances is the slow part; the subtests run in order.
+func TestLocalStack(t *testing.T) {
 	stack := startStack(t)
+
+	t.Run("replay delivers each accepted event once", func(t *testing.T) {
+		testReplay(t, stack)
+	})
+	t.Run("schedule invokes flush drain", func(t *testing.T) {
+		testScheduledDrain(t, stack)
+	})
+	t.Run("token through Invoke router", func(t *testing.T) {
+		testTokenThroughRouter(t, stack)
+	})
+}
+
+// testReplay runs the replay of `relay-local -once`: every accepted event
+// reaches the simulator exactly once and nothing is dead-lettered.
+func testReplay(t *testing.T, stack *Stack) {
 	sessions, err := LoadTraffic(filepath.Join(stack.cfg.Root, "events", "traffic"))
 	if err != nil {
 		t.Fatal(err)
@@ -87,4 +105,59 @@ func TestReplayDeliversEveryAcceptedEventOnce(t *testing.T) {
 			t.Errorf("%s: got 0, want the sample traffic to produce some", c.name)
 		}
 	}
+}
+
+// testScheduledDrain sends flush the event of an EventBridge schedule rule.
+func testScheduledDrain(t *testing.T, stack *Stack) {
+	fn := &recordingInvoker{next: stack.Functions["flush"]}
+	schedule := &Schedule{Function: fn, RuleARN: "arn:aws:events:us-east-1:123456789012:rule/drain", Region: "us-east-1"}
+
+	if err := schedule.Fire(context.Background(), time.Now()); err != nil {
+		t.Fatalf("Fire: %v", err)
+	}
+	if !strings.Contains(string(fn.output), `"received"`) {
+		t.Errorf("flush output: got %s, want its drain summary", fn.output)
+	}
+}
+
+// testTokenThroughRouter invokes token with the AWS SDK through the Invoke
+// router, as flush does, and checks that it returns a simulator token.
+func testTokenThroughRouter(t *testing.T, stack *Stack) {
+	client := lambdaClient(t, stack.Router)
+
+	out, err := client.Invoke(context.Background(), &lambda.InvokeInput{
+		FunctionName: aws.String("arn:aws:lambda:us-east-1:123456789012:function:token"),
+		Payload:      []byte(`{"force_refresh":false,"rejected_token_sha256":""}`),
+	})
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	if out.FunctionError != nil {
+		t.Fatalf("FunctionError %s: %s", *out.FunctionError, out.Payload)
+	}
+	var token struct {
+		AccessToken string `json:"access_token"`
+		ExpiresAt   string `json:"expires_at"`
+	}
+	if err := json.Unmarshal(out.Payload, &token); err != nil {
+		t.Fatal(err)
+	}
+	if token.AccessToken == "" {
+		t.Error("access_token is empty")
+	}
+	if _, err := time.Parse(time.RFC3339, token.ExpiresAt); err != nil {
+		t.Errorf("expires_at %q is not RFC 3339: %v", token.ExpiresAt, err)
+	}
+}
+
+// recordingInvoker keeps the output of the last invocation it passes on.
+type recordingInvoker struct {
+	next   Invoker
+	output []byte
+}
+
+func (r *recordingInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	output, err := r.next.Invoke(ctx, payload)
+	r.output = output
+	return output, err
 }

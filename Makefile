@@ -80,3 +80,11 @@ clean: ## Remove build output
 	rm -rf $(BIN) .aws-sam
 
 FORCE:
+
+# The load and fault matrix is not part of `make test`: it runs for about 20
+# minutes. SCENARIO is one of steady, burst, outage, storm, crash, retries,
+# token, or all.
+SCENARIO ?= all
+.PHONY: load
+load: ## Drive the local stack with simulated devices and faults: make load SCENARIO=steady
+	$(GO) run ./infra/cmd/relay-load -scenario $(SCENARIO)

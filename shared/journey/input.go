@@ -7,12 +7,6 @@ import "encoding/json"
 // the batch context; json.RawMessage keeps fields whose JSON type is checked
 // by hand.
 
-type inputEnvelope struct {
-	SentAt  json.RawMessage   `json:"sent_at"`
-	Context json.RawMessage   `json:"context"`
-	Events  []json.RawMessage `json:"events"`
-}
-
 type inputContext struct {
 	App              *inputApp     `json:"app"`
 	Device           *inputDevice  `json:"device"`

@@ -11,7 +11,7 @@ const (
 	DefaultEventsPerSecond      = 100
 	DefaultRequestsPerMinute    = 300
 	DefaultInstances            = 3
-	DefaultConcurrency          = 8
+	DefaultConcurrency          = 16
 	DefaultExternalBatchSize    = 50
 	DefaultMaxEventAge          = time.Hour
 	DefaultMaxRetryAfter        = 15 * time.Minute

@@ -36,6 +36,8 @@ func (r *run) sendBatch(ctx context.Context, pending []*item) {
 			return
 		}
 		if err := r.awaitTurn(ctx, r.external); err != nil {
+			r.cfg.Logger.InfoContext(ctx, "no send slot before the deadline, messages returned to the queue",
+				"messages", len(pending), "error", err)
 			r.giveBackAll(ctx, pending)
 			return
 		}

@@ -19,7 +19,9 @@ func (r *run) sendOne(ctx context.Context, it *item) {
 			return
 		}
 		if err := r.awaitTurn(ctx, r.app); err != nil {
-			r.giveBack(ctx, it, r.messageBackoff(it))
+			r.cfg.Logger.InfoContext(ctx, "no send slot before the deadline, message returned to the queue",
+				"message_id", it.msg.ID, "idempotency_key", it.event.IdempotencyKey, "error", err)
+			r.giveBack(ctx, it, jitter(r.messageBackoff(it)))
 			return
 		}
 		release, err := r.deps.Breaker.Acquire(ctx)

@@ -133,38 +133,51 @@ func TestFlushRidesOutRateLimitStorm(t *testing.T) {
 }
 
 func TestFlushSurvivesOutage(t *testing.T) {
+	tests := []struct {
+		name   string
+		mode   string // the simulator's outage mode
+		status string // how the simulator counts the failed requests
+	}{
+		{name: "503 responses", mode: "503", status: "503"},
+		{name: "connection resets", mode: "reset", status: "reset"},
+	}
 	const outage = 5 * time.Second
-	s := startStack(t, genesyssim.Config{Seed: 1, Faults: genesyssim.Faults{
-		Outage: &genesyssim.Outage{For: genesyssim.Duration(outage), Endpoints: []string{genesyssim.EndpointAppEvents}},
-	}})
-	events := appEvents(20)
-	s.enqueue(t, events...)
-	brk := fastBreaker()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startStack(t, genesyssim.Config{Seed: 1, Faults: genesyssim.Faults{
+				Outage: &genesyssim.Outage{For: genesyssim.Duration(outage), Mode: tt.mode,
+					Endpoints: []string{genesyssim.EndpointAppEvents}},
+			}})
+			events := appEvents(20)
+			s.enqueue(t, events...)
+			brk := fastBreaker()
 
-	s.drainUntilEmpty(t, s.handler(fastEngine(), brk), drainTimeout, time.Minute)
+			s.drainUntilEmpty(t, s.handler(fastEngine(), brk), drainTimeout, time.Minute)
 
-	stats := s.sim.Stats()
-	t.Logf("requests %v", stats.Requests)
-	if stats.EventsAccepted != int64(len(events)) {
-		t.Errorf("events accepted: got %d, want %d", stats.EventsAccepted, len(events))
-	}
-	if stats.Duplicates != 0 {
-		t.Errorf("duplicates: got %d, want 0", stats.Duplicates)
-	}
-	if dead := s.deadLetters(t); len(dead) != 0 {
-		t.Errorf("dead letters: got %d, want 0", len(dead))
-	}
-	// Before the breaker opens, the failures that open it plus the requests
-	// already in flight; while it is open, one probe per open delay.
-	failed := stats.Requests[genesyssim.EndpointAppEvents]["503"]
-	bound := int64(brk.FailureThreshold) + testConcurrency + int64(outage/brk.OpenDelay) + 1
-	if failed == 0 || failed > bound {
-		t.Errorf("requests answered 503: got %d, want 1 to %d", failed, bound)
-	}
-	if got := s.metrics.Total(delivery.MetricBreakerOpen); got < 1 {
-		t.Errorf("breaker_open: got %v, want at least 1", got)
-	}
-	if got := s.metrics.Total(delivery.MetricBreakerClose); got < 1 {
-		t.Errorf("breaker_close: got %v, want at least 1", got)
+			stats := s.sim.Stats()
+			t.Logf("requests %v", stats.Requests)
+			if stats.EventsAccepted != int64(len(events)) {
+				t.Errorf("events accepted: got %d, want %d", stats.EventsAccepted, len(events))
+			}
+			if stats.Duplicates != 0 {
+				t.Errorf("duplicates: got %d, want 0", stats.Duplicates)
+			}
+			if dead := s.deadLetters(t); len(dead) != 0 {
+				t.Errorf("dead letters: got %d, want 0", len(dead))
+			}
+			// Before the breaker opens, the failures that open it plus the
+			// requests already in flight; while it is open, one probe per open delay.
+			failed := stats.Requests[genesyssim.EndpointAppEvents][tt.status]
+			bound := int64(brk.FailureThreshold) + testConcurrency + int64(outage/brk.OpenDelay) + 1
+			if failed == 0 || failed > bound {
+				t.Errorf("failed requests: got %d, want 1 to %d", failed, bound)
+			}
+			if got := s.metrics.Total(delivery.MetricBreakerOpen); got < 1 {
+				t.Errorf("breaker_open: got %v, want at least 1", got)
+			}
+			if got := s.metrics.Total(delivery.MetricBreakerClose); got < 1 {
+				t.Errorf("breaker_close: got %v, want at least 1", got)
+			}
+		})
 	}
 }

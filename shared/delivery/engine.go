@@ -144,6 +144,14 @@ func (e *Engine) Deliver(ctx context.Context, msgs []queue.Message) []Outcome {
 	return out
 }
 
+// ownerOf returns the claim owner of one message in this run. It is unique
+// per message, so that two messages of one batch carrying the same
+// idempotency key (a batch the app sent twice) do not both pass the claim as
+// its owner, while an SDK retry of the same claim still recognises its own.
+func (r *run) ownerOf(it *item) string {
+	return r.owner + "/" + it.msg.ID
+}
+
 func (e *Engine) deadline(ctx context.Context) time.Time {
 	if d, ok := ctx.Deadline(); ok {
 		return d
@@ -174,7 +182,7 @@ func (r *run) prepare(ctx context.Context, it *item) {
 		return
 	}
 
-	claim, err := r.deps.Claims.Claim(ctx, event.IdempotencyKey, r.owner, r.deadline)
+	claim, err := r.deps.Claims.Claim(ctx, event.IdempotencyKey, r.ownerOf(it), r.deadline)
 	if err != nil {
 		r.cfg.Logger.ErrorContext(ctx, "claim failed, message returned to the queue",
 			"message_id", it.msg.ID, "idempotency_key", event.IdempotencyKey, "error", err)

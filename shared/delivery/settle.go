@@ -39,7 +39,7 @@ func decode(body string) (journey.Event, time.Time, error) {
 // logged and the message is settled anyway: the event reached Genesys, and a
 // deleted message cannot come back to be sent twice.
 func (r *run) delivered(ctx context.Context, it *item) {
-	if err := r.deps.Claims.MarkDelivered(ctx, it.event.IdempotencyKey, r.owner); err != nil {
+	if err := r.deps.Claims.MarkDelivered(ctx, it.event.IdempotencyKey, r.ownerOf(it)); err != nil {
 		r.cfg.Logger.ErrorContext(ctx, "event delivered but not recorded as delivered",
 			"message_id", it.msg.ID, "idempotency_key", it.event.IdempotencyKey, "error", err)
 	}
@@ -75,7 +75,7 @@ func (r *run) release(ctx context.Context, it *item) {
 	it.claimed = false
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
 	defer cancel()
-	if err := r.deps.Claims.Release(ctx, it.event.IdempotencyKey, r.owner); err != nil {
+	if err := r.deps.Claims.Release(ctx, it.event.IdempotencyKey, r.ownerOf(it)); err != nil {
 		r.cfg.Logger.WarnContext(ctx, "claim release failed, it expires at the deadline",
 			"message_id", it.msg.ID, "idempotency_key", it.event.IdempotencyKey, "error", err)
 	}

@@ -151,3 +151,109 @@ func (s *stack) awaitRequests(n int64) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// entityCounter counts the entities of each external-events request.
+type entityCounter struct {
+	Sender
+	entities atomic.Int64
+}
+
+func (c *entityCounter) SendExternal(ctx context.Context, token string, events []journey.Event) []genesys.Result {
+	c.entities.Add(int64(len(events)))
+	return c.Sender.SendExternal(ctx, token, events)
+}
+
+func TestDeliverExternalResendsOnlyUnprocessed(t *testing.T) {
+	s := startStack(t, genesyssim.Config{Seed: 1, Faults: genesyssim.Faults{
+		PartialFailure: &genesyssim.PartialFailure{Probability: 0.3},
+	}})
+	events := customEvents(30)
+	e := s.externalEngine(t, Config{
+		RequestsPerMinute: 6000,
+		ExternalBatchSize: 10,
+		MaxAttempts:       10,
+		AttemptBase:       10 * time.Millisecond,
+		AttemptMax:        50 * time.Millisecond,
+		WaitMargin:        100 * time.Millisecond,
+	})
+	counter := &entityCounter{Sender: e.deps.Sender}
+	e.deps.Sender = counter
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	out := e.Deliver(ctx, messages(t, events...))
+
+	if kinds := countKinds(out); kinds[Settled] != len(events) {
+		t.Errorf("outcomes: got %v, want all %d settled", kinds, len(events))
+	}
+	stats := s.sim.Stats()
+	if got := stats.EventsAcceptedByEndpoint[genesyssim.EndpointExternalEvents]; got != int64(len(events)) {
+		t.Errorf("external events accepted: got %d, want %d", got, len(events))
+	}
+	if stats.Duplicates != 0 {
+		t.Errorf("duplicates: got %d, want 0", stats.Duplicates)
+	}
+	if stats.EntitiesUnprocessed == 0 {
+		t.Fatalf("unprocessed entities: got 0, want the fault to leave some")
+	}
+	// Every entity was sent once, plus once more for each time Genesys
+	// listed it as unprocessed: accepted entities were never resent.
+	if got, want := counter.entities.Load(), int64(len(events))+stats.EntitiesUnprocessed; got != want {
+		t.Errorf("entities sent: got %d, want %d", got, want)
+	}
+	if stats.TokensIssued != 1 {
+		t.Errorf("tokens issued: got %d, want 1", stats.TokensIssued)
+	}
+}
+
+// simClock is a clock for the simulator that starts at the real time and
+// moves only when the test advances it.
+type simClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *simClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *simClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func TestDeliverExternalRefreshesExpiredToken(t *testing.T) {
+	clock := &simClock{now: time.Now()}
+	s := startStack(t, genesyssim.Config{Seed: 1, Now: clock.Now, TokenLifetime: 10 * time.Minute})
+	events := customEvents(10)
+	e := s.externalEngine(t, Config{RequestsPerMinute: 6000, WaitMargin: 100 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if kinds := countKinds(e.Deliver(ctx, messages(t, events[:5]...))); kinds[Settled] != 5 {
+		t.Fatalf("first batch: got %v, want 5 settled", kinds)
+	}
+
+	// Genesys expires the token while the relay still holds it as valid.
+	clock.Advance(11 * time.Minute)
+	out := e.Deliver(ctx, messages(t, events[5:]...))
+
+	if kinds := countKinds(out); kinds[Settled] != 5 {
+		t.Errorf("second batch: got %v, want 5 settled", kinds)
+	}
+	stats := s.sim.Stats()
+	if got := stats.Requests[genesyssim.EndpointExternalEvents]["401"]; got != 1 {
+		t.Errorf("401 responses: got %d, want 1", got)
+	}
+	if stats.TokensIssued != 2 {
+		t.Errorf("tokens issued: got %d, want 2", stats.TokensIssued)
+	}
+	if got := stats.EventsAcceptedByEndpoint[genesyssim.EndpointExternalEvents]; got != int64(len(events)) {
+		t.Errorf("external events accepted: got %d, want %d", got, len(events))
+	}
+	if got := s.metrics.Total(MetricMisconfigured); got != 0 {
+		t.Errorf("misconfigured: got %v, want 0", got)
+	}
+}

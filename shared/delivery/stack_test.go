@@ -21,11 +21,15 @@ import (
 	"github.com/journeyrelay/relay/shared/journey"
 	"github.com/journeyrelay/relay/shared/queue"
 	"github.com/journeyrelay/relay/shared/telemetry"
+	"github.com/journeyrelay/relay/shared/token"
 )
 
 const (
-	stackDeployment = "dep-1"
-	stackCookie     = "0d5e0c1a-3c3b-4b6e-8e43-8b0f5b1f3a11"
+	stackDeployment    = "dep-1"
+	stackConfiguration = "cfg-1"
+	stackClientID      = "relay-client"
+	stackClientSecret  = "relay-client-secret"
+	stackCookie        = "0d5e0c1a-3c3b-4b6e-8e43-8b0f5b1f3a11"
 )
 
 // stack is the engine's real surroundings: kumo for DynamoDB and SQS and the
@@ -44,6 +48,8 @@ func startStack(tb testing.TB, simCfg genesyssim.Config) *stack {
 	tb.Helper()
 	emu, res := awslocal.StartT(tb)
 	simCfg.Deployments = []string{stackDeployment}
+	simCfg.ExternalConfigurations = []string{stackConfiguration}
+	simCfg.Clients = []genesyssim.Client{simClient}
 	sim, url := genesyssim.Start(tb, simCfg)
 	client := sqs.NewFromConfig(emu.Config)
 	return &stack{
@@ -77,6 +83,58 @@ func (s *stack) engine(cfg Config, brk breaker.Config) *Engine {
 		Breaker:     breaker.New(s.db, s.res.Table, brk),
 		DeadLetters: s.consumer,
 	}, cfg)
+}
+
+// externalEngine returns an Engine that also sends CUSTOM events, to the
+// simulator's configuration stackConfiguration with tokens from its OAuth endpoint.
+func (s *stack) externalEngine(tb testing.TB, cfg Config) *Engine {
+	tb.Helper()
+	secret, _ := json.Marshal(map[string]string{
+		"client_id": stackClientID, "client_secret": stackClientSecret, "login_base_url": s.simURL,
+	})
+	cfg.ExternalEnabled, cfg.Instances, cfg.Metrics = true, 1, s.metrics
+	return New(Deps{
+		Sender: genesys.NewClient(genesys.Config{
+			APIBaseURL:              s.simURL,
+			DeploymentID:            stackDeployment,
+			ExternalConfigurationID: stackConfiguration,
+			ExternalSourceID:        "relay-users",
+		}),
+		Claims:      idempotency.NewStore(s.db, s.res.Table, idempotency.Options{}),
+		Breaker:     breaker.New(s.db, s.res.Table, breaker.Config{}),
+		Tokens:      token.NewIssuer(staticSecret(secret), token.IssuerOptions{}),
+		DeadLetters: s.consumer,
+	}, cfg)
+}
+
+// staticSecret is a token.SecretSource that always returns the same secret.
+type staticSecret string
+
+func (s staticSecret) Get(context.Context) (string, error) {
+	return string(s), nil
+}
+
+// simClient is the OAuth client the simulator accepts for external events.
+var simClient = genesyssim.Client{ID: stackClientID, Secret: stackClientSecret,
+	Permissions: []string{genesyssim.PermissionExternalEventsAdd}}
+
+// customEvents returns n valid CUSTOM events created 30 seconds ago.
+func customEvents(n int) []journey.Event {
+	out := make([]journey.Event, n)
+	now := time.Now().UTC()
+	for i := range out {
+		out[i] = journey.Event{
+			Type:           journey.TypeCustom,
+			Name:           fmt.Sprintf("order_%04d", i),
+			Timestamp:      now.Add(-30 * time.Second).Format(journey.TimeLayout),
+			ReceivedAt:     now.Add(-30 * time.Second).Format(journey.TimeLayout),
+			UserID:         fmt.Sprintf("user-%d", i),
+			SessionID:      "session-1",
+			IdempotencyKey: fmt.Sprintf("order-key-%04d", i),
+			Properties:     map[string]journey.Value{"total": {Kind: journey.Number, Text: "39.98"}},
+		}
+	}
+	return out
 }
 
 // appEvent returns a valid APP event named for n, created age ago.

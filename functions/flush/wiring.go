@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
 	"github.com/journeyrelay/relay/shared/breaker"
 	"github.com/journeyrelay/relay/shared/delivery"
 	"github.com/journeyrelay/relay/shared/genesys"
@@ -25,6 +29,28 @@ var (
 	_ delivery.Metrics      = (*telemetry.Recorder)(nil)
 	_ Deliverer             = (*delivery.Engine)(nil)
 )
+
+// newDeps builds the engine's adapters from the configuration and the AWS clients.
+func newDeps(cfg Config, awsCfg aws.Config, consumer *queue.Consumer, log *slog.Logger, metrics delivery.Metrics) delivery.Deps {
+	db := dynamodb.NewFromConfig(awsCfg)
+	deps := delivery.Deps{
+		Sender: genesys.NewClient(genesys.Config{
+			APIBaseURL:              cfg.APIBaseURL,
+			DeploymentID:            cfg.DeploymentID,
+			ExternalConfigurationID: cfg.ExternalConfigurationID,
+			ExternalSourceID:        cfg.ExternalSourceID,
+			Timeout:                 cfg.Timeout,
+		}),
+		Claims:      idempotency.NewStore(db, cfg.TableName, idempotency.Options{}),
+		Breaker:     breaker.New(db, cfg.TableName, breaker.Config{Logger: log, OnStateChange: countTransitions(metrics)}),
+		DeadLetters: consumer,
+	}
+	if cfg.TokenFunctionName != "" {
+		deps.Tokens = token.NewClient(lambda.NewFromConfig(awsCfg), cfg.TokenFunctionName,
+			token.ClientOptions{Logger: log})
+	}
+	return deps
+}
 
 func engineConfig(cfg Config, log *slog.Logger, metrics delivery.Metrics) delivery.Config {
 	return delivery.Config{
@@ -51,8 +77,9 @@ func countTransitions(metrics delivery.Metrics) func(from, to breaker.State) {
 }
 
 // failing fails every invocation with the start-up error, so that a bad
-// configuration shows in the function's error metric and logs, and SQS keeps
-// the messages.
+// configuration shows in the function's error metric and logs. SQS keeps the
+// messages of a failed batch until its redrive policy moves them to the
+// dead-letter queue.
 type failing struct {
 	err error
 }

@@ -23,9 +23,11 @@
 //     dead-letter as rejected with the status, code and an excerpt of the
 //     body. 403/404: count misconfigured, report a breaker failure, and
 //     return the message with a delay. 429, 5xx, timeouts: wait in-process
-//     when the wait ends before the deadline less Config.WaitMargin, else
-//     release the claim and return the message with a visibility of the
-//     Retry-After (capped at Config.MaxRetryAfter) or the backoff.
+//     and send again, up to Config.MaxAttempts requests, while the wait ends
+//     before the deadline less Config.WaitMargin. Otherwise release the claim
+//     and return the message with a visibility of the Retry-After (capped at
+//     Config.MaxRetryAfter) or the backoff. A 429 pauses every sender of the
+//     instance until its Retry-After ends.
 //
 // A send whose outcome is unknown (timeout or reset after the request left)
 // counts as a possible duplicate and is sent again, because losing an event is

@@ -95,10 +95,10 @@ func (it *item) done() bool {
 	return it.outcome.Kind != 0
 }
 
-// run is one call of Deliver: its claim owner and deadline.
+// run is one call of Deliver: its id and deadline.
 type run struct {
 	*Engine
-	owner       string
+	owner       string // prefix of the claim owner of each message, see ownerOf
 	deadline    time.Time
 	breakerSeen atomic.Bool // the open breaker was logged once in this run
 }

@@ -166,12 +166,15 @@ func (s *Service) process(ctx context.Context, body []byte, req Request) batchRe
 		byID[msg.ID] = a
 	}
 
+	// Flags are written while the events are sent; most requests have none.
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		res.flags = s.flagSessions(ctx, batch.Flags, req.ReceivedAt)
-	}()
+	if len(batch.Flags) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res.flags = s.flagSessions(ctx, batch.Flags, req.ReceivedAt)
+		}()
+	}
 	failed := s.queue.Send(ctx, msgs)
 	wg.Wait()
 

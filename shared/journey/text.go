@@ -78,6 +78,19 @@ func (c *checker) text(field, s string) bool {
 	return true
 }
 
+// validText reports whether text would pass checker.text.
+func validText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r == utf8.RuneError || !xmlChar(r) {
+			return false
+		}
+	}
+	return true
+}
+
 // xmlChar reports whether r is in the XML 1.0 character set, the characters
 // an SQS message may contain.
 func xmlChar(r rune) bool {

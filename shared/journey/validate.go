@@ -380,23 +380,33 @@ func (c *checker) checkProperties(props map[string]Value) map[string]Value {
 		c.add("properties", CodePropertiesTooLarge, "properties take %d bytes of names and values; the maximum is %d", size, maxPropBytes)
 		return nil
 	}
+	// Most events are valid, so the keys are sorted (for a stable order of
+	// violations) only once a problem is found.
 	valid := true
+	for k, v := range props {
+		if !validPropertyKey(k) || (v.Kind == String && !validText(v.Text)) {
+			valid = false
+			break
+		}
+	}
+	if valid {
+		return props
+	}
 	for _, k := range sortedKeys(props) {
-		field := "properties." + k
-		if len(k) == 0 || len(k) > maxPropKey || !isWordChars(k) {
+		if !validPropertyKey(k) {
 			c.add("properties", CodeInvalidPropertyKey,
 				"property name %q must be 1 to %d letters, digits or underscores", truncate(k), maxPropKey)
-			valid = false
 			continue
 		}
-		if v := props[k]; v.Kind == String && !c.text(field, v.Text) {
-			valid = false
+		if v := props[k]; v.Kind == String {
+			c.text("properties."+k, v.Text)
 		}
 	}
-	if !valid {
-		return nil
-	}
-	return props
+	return nil
+}
+
+func validPropertyKey(k string) bool {
+	return len(k) > 0 && len(k) <= maxPropKey && isWordChars(k)
 }
 
 func sortedKeys(m map[string]Value) []string {

@@ -54,7 +54,7 @@ type Batch struct {
 // the event and field it belongs to.
 func Parse(body []byte, headerKey string, receivedAt time.Time, opts Options) Batch {
 	var in inputBody
-	rest, err := fastjson.Parse(body, &in, fastjson.DisallowUnknownFields)
+	rest, err := fastjson.Parse(body, &in, fastjson.DisallowUnknownFields|fastjson.DontMatchCaseInsensitiveStructFields)
 	if err == nil && len(bytes.TrimSpace(rest)) == 0 && fastShape(&in, body) {
 		if in.Events == nil {
 			return parseEvents(1, nil, headerKey, receivedAt, opts, func(int) (draft, []Violation) {
@@ -71,6 +71,9 @@ func Parse(body []byte, headerKey string, receivedAt time.Time, opts Options) Ba
 // fastShape reports whether a body decoded in one pass is clearly a batch
 // (events and no event fields) or clearly a bare event (no envelope fields).
 func fastShape(in *inputBody, body []byte) bool {
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return false
+	}
 	if in.Events != nil {
 		return reflect.ValueOf(in.inputEvent).IsZero()
 	}
@@ -91,6 +94,9 @@ func parseSlow(body []byte, headerKey string, receivedAt time.Time, opts Options
 	}
 
 	c := &checker{index: -1}
+	if !exactKeys(c, "", trimmed, reflect.TypeFor[inputBody]()) {
+		return Batch{RequestError: &c.violations[0]}
+	}
 	var env struct {
 		SentAt  json.RawMessage   `json:"sent_at"`
 		Context json.RawMessage   `json:"context"`
@@ -102,7 +108,7 @@ func parseSlow(body []byte, headerKey string, receivedAt time.Time, opts Options
 	var ctx *inputContext
 	if len(env.Context) > 0 && string(env.Context) != "null" {
 		ctx = &inputContext{}
-		if !decodeStrict(c, "context", env.Context, ctx) {
+		if !exactKeys(c, "context", env.Context, reflect.TypeFor[inputContext]()) || !decodeStrict(c, "context", env.Context, ctx) {
 			return Batch{RequestError: &c.violations[0]}
 		}
 	}
@@ -135,6 +141,9 @@ func parseBatch(rawSentAt json.RawMessage, ctx *inputContext, n int, receivedAt 
 			fmt.Sprintf("the request has %d events; the maximum is %d, so split it into several requests", n, opts.MaxEvents))
 	}
 	sentAt, err := parseSentAt(rawSentAt)
+	if err == nil && sentAt != nil && abs(sentAt.Sub(receivedAt)) > maxClockOffset {
+		err = fmt.Errorf("it is %s from the server's clock, too far to correct; fix the device clock", sentAt.Sub(receivedAt).Round(time.Hour))
+	}
 	if err != nil {
 		return requestError(CodeInvalidSentAt, "sent_at",
 			fmt.Sprintf("sent_at is not a valid time: %v; send the device clock's time as RFC 3339 with a zone, such as 2026-12-04T15:04:05.123Z", err))
@@ -142,6 +151,10 @@ func parseBatch(rawSentAt json.RawMessage, ctx *inputContext, n int, receivedAt 
 	b := parseEvents(n, sentAt, "", receivedAt, opts, event)
 	return b
 }
+
+// maxClockOffset bounds the device clock offsets the relay corrects; it keeps
+// every offset far inside time.Duration's range of about 292 years.
+const maxClockOffset = 10 * 365 * 24 * time.Hour
 
 func parseSentAt(raw json.RawMessage) (*time.Time, error) {
 	if len(raw) == 0 || string(raw) == "null" {
@@ -163,6 +176,9 @@ func requestError(code, field, message string) Batch {
 }
 
 func invalidJSONMessage(body []byte) string {
+	if bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")) {
+		return "the body starts with a UTF-8 byte order mark; send the JSON without it"
+	}
 	var v any
 	err := json.Unmarshal(body, &v)
 	if syntax, ok := err.(*json.SyntaxError); ok {
@@ -203,14 +219,20 @@ func parseEvents(n int, sentAt *time.Time, headerKey string, receivedAt time.Tim
 			ev.IdempotencyKey = DeriveKey(&ev, d.at)
 		}
 
-		at := d.at
+		// An offset beyond the dead-band corrects the time. A time still in
+		// the future cannot be when the event happened, so it becomes the
+		// receive time; only a jump beyond the dead-band flags the session.
+		at, flag := d.at, false
 		if correct {
 			at = at.Add(-b.ClockOffset)
-			ev.Skew = SkewOffset
+			ev.Skew, flag = SkewOffset, true
 		}
-		if at.Sub(receivedAt) > opts.DeadBand {
+		if ahead := at.Sub(receivedAt); ahead > 0 {
 			at = receivedAt
-			ev.Skew = SkewFuture
+			if ev.Skew == "" {
+				ev.Skew = SkewFuture
+			}
+			flag = flag || ahead > opts.DeadBand
 		}
 		ev.Timestamp = FormatTime(at)
 		if ev.Skew != "" {
@@ -230,7 +252,7 @@ func parseEvents(n int, sentAt *time.Time, headerKey string, receivedAt time.Tim
 		}
 		seenKeys[ev.IdempotencyKey] = i
 
-		if ev.Skew != "" && !flagged[ev.SessionID] {
+		if flag && !flagged[ev.SessionID] {
 			flagged[ev.SessionID] = true
 			offset := b.ClockOffset
 			if ev.Skew == SkewFuture {

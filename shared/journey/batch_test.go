@@ -98,7 +98,12 @@ func TestParseRejectsEachViolation(t *testing.T) {
 		{"missing device os_family", func(e map[string]any) { delete(e["device"].(map[string]any), "os_family") }, "device.os_family", CodeMissingField},
 		{"bad device category", func(e map[string]any) { e["device"].(map[string]any)["category"] = "phone" }, "device.category", CodeInvalidValue},
 		{"negative screen height", func(e map[string]any) { e["device"].(map[string]any)["screen_height"] = -1 }, "device.screen_height", CodeInvalidValue},
-		{"unknown device field", func(e map[string]any) { e["device"].(map[string]any)["imei"] = "1" }, "imei", CodeUnknownField},
+		{"unknown device field", func(e map[string]any) { e["device"].(map[string]any)["imei"] = "1" }, "device.imei", CodeUnknownField},
+		{"field name in capitals", func(e map[string]any) { e["USER_ID"] = "u-2" }, "USER_ID", CodeUnknownField},
+		{"nested name in capitals", func(e map[string]any) { e["app"].(map[string]any)["Version"] = "9" }, "app.Version", CodeUnknownField},
+		{"number beyond float64", func(e map[string]any) { e["properties"] = map[string]any{"n": json.RawMessage("1e400")} }, "properties.n", CodeInvalidValue},
+		{"integer beyond int64", func(e map[string]any) { e["properties"] = map[string]any{"n": json.RawMessage("18446744073709551617")} }, "properties.n", CodeInvalidValue},
+		{"fractional screen height", func(e map[string]any) { e["device"].(map[string]any)["screen_height"] = 1.5 }, "device.screen_height", CodeInvalidType},
 		{"cookie not a UUID", func(e map[string]any) { e["customer_cookie_id"] = "abc" }, "customer_cookie_id", CodeInvalidUUID},
 		{"cookie in braces", func(e map[string]any) { e["customer_cookie_id"] = "{0d5e0c1a-3c3b-4b6e-8e43-8b0f5b1f3a11}" }, "customer_cookie_id", CodeInvalidUUID},
 		{"bad idempotency key", func(e map[string]any) { e["idempotency_key"] = "has space" }, "idempotency_key", CodeInvalidKey},
@@ -438,5 +443,55 @@ func TestValueRoundTrip(t *testing.T) {
 	}
 	if !props["d"].IsInteger() || props["b"].IsInteger() {
 		t.Error("IsInteger: want d integer and b not")
+	}
+}
+
+func TestParseClampsSmallFutureWithoutFlag(t *testing.T) {
+	ev := appEvent()
+	ev["timestamp"] = "2026-12-04T15:00:10Z" // 10 s ahead: inside the dead-band
+	b := Parse(mustJSON(t, ev), "", receivedAt, testOpts)
+	got := b.Accepted[0].Event
+	if got.Timestamp != "2026-12-04T15:00:00.000Z" || got.Skew != SkewFuture {
+		t.Errorf("event: got timestamp %s skew %q, want the receive time and skew future", got.Timestamp, got.Skew)
+	}
+	if len(b.Flags) != 0 {
+		t.Errorf("flags: got %+v, want none inside the dead-band", b.Flags)
+	}
+}
+
+func TestParseRejectsSentAtFarFromServer(t *testing.T) {
+	body := mustJSON(t, map[string]any{"sent_at": "2999-01-01T00:00:00Z", "events": []any{appEvent()}})
+	b := Parse(body, "", receivedAt, testOpts)
+	if b.RequestError == nil || b.RequestError.Code != CodeInvalidSentAt {
+		t.Errorf("got %+v, want invalid_sent_at", b.RequestError)
+	}
+}
+
+func TestParseAcceptsLowercaseTimeLetters(t *testing.T) {
+	ev := appEvent()
+	ev["timestamp"] = "2026-12-04t14:59:00.5z"
+	b := Parse(mustJSON(t, ev), "", receivedAt, testOpts)
+	if len(b.Accepted) != 1 || b.Accepted[0].Event.Timestamp != "2026-12-04T14:59:00.500Z" {
+		t.Errorf("got accepted %+v rejected %+v", b.Accepted, b.Rejected)
+	}
+}
+
+func TestParseRejectsNonObjectBodies(t *testing.T) {
+	for name, body := range map[string]string{"null": "null", "number": "42", "byte order mark": "\xEF\xBB\xBF{}"} {
+		t.Run(name, func(t *testing.T) {
+			b := Parse([]byte(body), "", receivedAt, testOpts)
+			if b.RequestError == nil || b.RequestError.Code != CodeInvalidJSON {
+				t.Errorf("got %+v, want invalid_json", b.RequestError)
+			}
+		})
+	}
+}
+
+func TestParseKeySeparatesScreens(t *testing.T) {
+	home, cart := appEvent(), appEvent()
+	cart["screen_name"] = "Cart"
+	b := Parse(mustJSON(t, map[string]any{"events": []any{home, cart}}), "", receivedAt, testOpts)
+	if len(b.Accepted) != 2 || b.Accepted[0].Event.IdempotencyKey == b.Accepted[1].Event.IdempotencyKey {
+		t.Errorf("events on two screens: got accepted %+v rejected %+v, want two keys", b.Accepted, b.Rejected)
 	}
 }

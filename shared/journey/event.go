@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
+	"strings"
 )
 
 // Event types.
@@ -150,6 +152,20 @@ func hasEscapeOrControl(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// InRange reports whether a Number value fits what Genesys stores: an
+// integer within int64, or any other number finite as a float64.
+func (v Value) InRange() bool {
+	if v.Kind != Number {
+		return true
+	}
+	if !strings.ContainsAny(v.Text, ".eE") {
+		_, err := strconv.ParseInt(v.Text, 10, 64)
+		return err == nil
+	}
+	f, err := strconv.ParseFloat(v.Text, 64)
+	return err == nil && !math.IsInf(f, 0)
 }
 
 var errNotScalar = errors.New("property value is not a string, number or boolean")

@@ -11,7 +11,8 @@ import (
 
 // DeriveKey returns the idempotency key of an event that carries none: the
 // SHA-256, in hex, of the event's identity (type, user, session, name, the
-// client's own timestamp in UTC milliseconds and the properties in key order).
+// client's own timestamp in UTC milliseconds, screen or page, and the
+// properties in key order).
 // It uses nothing time- or random-based, so the same event sent twice gets the
 // same key; clock correction does not change it because at is the client's time.
 func DeriveKey(ev *Event, at time.Time) string {
@@ -28,6 +29,11 @@ func DeriveKey(ev *Event, at time.Time) string {
 	field(ev.SessionID)
 	field(ev.Name)
 	field(FormatTime(at))
+	field(ev.ScreenName)
+	if ev.Page != nil {
+		field(ev.Page.URL)
+		field(ev.Page.Title)
+	}
 	writeProperties(h, field, ev.Properties)
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -70,7 +70,7 @@ func (c *checker) text(field, s string) bool {
 	for i, r := range s {
 		if !xmlChar(r) {
 			c.add(field, CodeInvalidCharacter,
-				"%s contains the character U+%04X at byte %d, which queues cannot carry; remove control characters other than tab, newline and carriage return",
+				"%s contains the character U+%04X at byte %d, which SQS cannot carry (ASCII control characters other than tab, newline and carriage return, U+FFFE and U+FFFF); remove it",
 				field, r, i)
 			return false
 		}

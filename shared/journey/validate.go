@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -33,6 +34,9 @@ func decodeEvent(raw json.RawMessage, index int) (in inputEvent, props map[strin
 	var fields map[string]json.RawMessage
 	if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &fields) != nil {
 		c.add("", CodeInvalidType, "each event must be a JSON object")
+		return inputEvent{}, nil, c.violations, false
+	}
+	if !exactKeys(c, "", raw, reflect.TypeFor[inputEvent]()) {
 		return inputEvent{}, nil, c.violations, false
 	}
 	rawProps, hasProps := fields["properties"]
@@ -160,6 +164,8 @@ func joinField(prefix, field string) string {
 
 func jsonTypeName(goKind string) string {
 	switch goKind {
+	case "int", "int64", "int32":
+		return "integer"
 	case "string":
 		return "string"
 	case "bool":
@@ -241,7 +247,7 @@ func (c *checker) device(field string, in *inputDevice, required bool) *Device {
 	}
 	for name, v := range map[string]*int{".screen_height": in.ScreenHeight, ".screen_width": in.ScreenWidth} {
 		if v != nil && (*v <= 0 || *v > 100000) {
-			c.add(field+name, CodeInvalidValue, "%s%s must be a positive number of pixels", field, name)
+			c.add(field+name, CodeInvalidValue, "%s%s must be a whole number of pixels from 1 to 100000", field, name)
 		}
 	}
 	if in.ScreenDensity != nil && (*in.ScreenDensity <= 0 || *in.ScreenDensity > 100) {
@@ -319,7 +325,8 @@ func ParseTime(s string) (time.Time, error) {
 	if len(s) < len("2006-01-02T15:04:05Z") || (s[10] != 'T' && s[10] != 't') {
 		return time.Time{}, errors.New("not in the form yyyy-MM-ddTHH:mm:ss plus a zone")
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
+	// RFC 3339 section 5.6 allows a lowercase t and z; Go's parser takes only uppercase.
+	t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(s))
 	if err != nil {
 		if strings.Contains(err.Error(), "out of range") {
 			return time.Time{}, errors.New("the date or time does not exist")
@@ -384,7 +391,7 @@ func (c *checker) checkProperties(props map[string]Value) map[string]Value {
 	// violations) only once a problem is found.
 	valid := true
 	for k, v := range props {
-		if !validPropertyKey(k) || (v.Kind == String && !validText(v.Text)) {
+		if !validPropertyKey(k) || (v.Kind == String && !validText(v.Text)) || (v.Kind == Number && !v.InRange()) {
 			valid = false
 			break
 		}
@@ -398,8 +405,12 @@ func (c *checker) checkProperties(props map[string]Value) map[string]Value {
 				"property name %q must be 1 to %d letters, digits or underscores", truncate(k), maxPropKey)
 			continue
 		}
-		if v := props[k]; v.Kind == String {
+		switch v := props[k]; {
+		case v.Kind == String:
 			c.text("properties."+k, v.Text)
+		case v.Kind == Number && !v.InRange():
+			c.add("properties."+k, CodeInvalidValue,
+				"properties.%s is %s, outside what Genesys can store (a 64-bit integer, or a finite 64-bit float); send it as a string", k, truncate(v.Text))
 		}
 	}
 	return nil

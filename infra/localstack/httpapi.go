@@ -1,6 +1,7 @@
 package localstack
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -68,11 +69,23 @@ func (a *HTTPAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	event := a.event(r, body)
-	payload, err := json.Marshal(event)
+	payload, err := marshalEvent(event)
 	if err != nil {
 		gatewayError(w, http.StatusInternalServerError, "Internal Server Error")
 		return
 	}
+
+	// Lambda rejects a larger invoke with RequestEntityTooLargeException,
+	// and API Gateway then answers 413. A body under ingest's 4 MiB cap can
+	// pass this limit, because JSON escapes turn one byte into up to six.
+	// NOTE: the exact body API Gateway returns in AWS was not verified here.
+	if len(payload) > maxInvokePayload {
+		a.logger().WarnContext(r.Context(), "event exceeds Lambda's request payload limit",
+			"request_id", event.RequestContext.RequestID, "bytes", len(payload), "limit", maxInvokePayload)
+		gatewayError(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
+		return
+	}
+
 	ctx, cancel := context.WithTimeout(r.Context(), IntegrationTimeout)
 	defer cancel()
 	output, err := a.Function.Invoke(ctx, payload)
@@ -97,6 +110,18 @@ func (a *HTTPAPI) logger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return a.Logger
+}
+
+// marshalEvent encodes an event without HTML escaping, because API Gateway
+// passes < > & through as they are, not as \u003c and the like.
+func marshalEvent(event events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	var buf bytes.Buffer
+	encoder := json.NewEncoder(&buf)
+	encoder.SetEscapeHTML(false)
+	if err := encoder.Encode(event); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // event builds the payload format 2.0 event of a request.

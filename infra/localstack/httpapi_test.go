@@ -207,3 +207,99 @@ func TestIsText(t *testing.T) {
 		})
 	}
 }
+
+// postAPI sends a POST with the content type and body and returns the
+// response's status and body.
+func postAPI(t *testing.T, url, contentType string, body []byte) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url+"/v1/events", contentType, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(raw)
+}
+
+// An event over Lambda's 6 MB request limit gets API Gateway's 413 instead
+// of an invoke that the function cannot read.
+func TestHTTPAPIRejectsEventOverLambdaLimit(t *testing.T) {
+	tests := []struct {
+		name string
+		body []byte
+	}{
+		{"7 MiB JSON body", []byte(`{"events":"` + strings.Repeat("a", 7<<20) + `"}`)},
+		{"control characters under 4 MiB", []byte(`{"s":"` + strings.Repeat("\x01", 1200<<10) + `"}`)},
+		{"escaped quotes under 4 MiB", []byte(`{"s":"` + strings.Repeat(`\"`, 1950<<10) + `"}`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fn := &fakeFunction{output: []byte(`{"statusCode":202}`)}
+			server := httptest.NewServer(&HTTPAPI{Method: "POST", Path: "/v1/events", Function: fn})
+			defer server.Close()
+
+			status, body := postAPI(t, server.URL, "application/json", tt.body)
+
+			if status != http.StatusRequestEntityTooLarge {
+				t.Errorf("status: got %d, want 413", status)
+			}
+			if want := `{"message":"Request Entity Too Large"}` + "\n"; body != want {
+				t.Errorf("body: got %.200q, want %q", body, want)
+			}
+			if n := len(fn.calls()); n != 0 {
+				t.Errorf("function invocations: got %d, want 0", n)
+			}
+		})
+	}
+}
+
+// An event of exactly 6,291,456 bytes is invoked and one byte more is not.
+// The envelope's size is measured on a first request whose Content-Length
+// has as many digits as those of the two requests at the limit.
+func TestHTTPAPIInvokesEventAtLambdaLimit(t *testing.T) {
+	fn := &fakeFunction{output: []byte(`{"statusCode":202}`)}
+	server := httptest.NewServer(&HTTPAPI{Method: "POST", Path: "/v1/events", Function: fn,
+		Now: func() time.Time { return time.UnixMilli(1796396400123) }})
+	defer server.Close()
+
+	const probeBytes = 1 << 20
+	if status, _ := postAPI(t, server.URL, "text/plain", bytes.Repeat([]byte("a"), probeBytes)); status != 202 {
+		t.Fatalf("probe status: got %d, want 202", status)
+	}
+	envelope := len(fn.calls()[0]) - probeBytes
+	atLimit := maxInvokePayload - envelope
+
+	if status, _ := postAPI(t, server.URL, "text/plain", bytes.Repeat([]byte("a"), atLimit)); status != 202 {
+		t.Errorf("event of %d bytes: got status %d, want 202", maxInvokePayload, status)
+	}
+	if status, _ := postAPI(t, server.URL, "text/plain", bytes.Repeat([]byte("a"), atLimit+1)); status != 413 {
+		t.Errorf("event of %d bytes: got status %d, want 413", maxInvokePayload+1, status)
+	}
+	calls := fn.calls()
+	if n := len(calls); n != 2 {
+		t.Fatalf("function invocations: got %d, want 2 (the probe and the event at the limit)", n)
+	}
+	if n := len(calls[1]); n != maxInvokePayload {
+		t.Errorf("payload at the limit: got %d bytes, want %d", n, maxInvokePayload)
+	}
+}
+
+// API Gateway passes < > & in a body through unescaped.
+func TestHTTPAPIKeepsHTMLCharacters(t *testing.T) {
+	fn := &fakeFunction{output: []byte(`{"statusCode":202}`)}
+	server := httptest.NewServer(&HTTPAPI{Method: "POST", Path: "/v1/events", Function: fn})
+	defer server.Close()
+
+	postAPI(t, server.URL, "application/json", []byte(`{"s":"<b>&</b>"}`))
+
+	calls := fn.calls()
+	if len(calls) != 1 {
+		t.Fatalf("function invocations: got %d, want 1", len(calls))
+	}
+	if want := `"body":"{\"s\":\"<b>&</b>\"}"`; !strings.Contains(string(calls[0]), want) {
+		t.Errorf("payload: got %s, want it to contain %s", calls[0], want)
+	}
+}

@@ -38,7 +38,7 @@ type Invoker interface {
 // events.APIGatewayV2HTTPRequest, invokes the function and turns the
 // function's events.APIGatewayV2HTTPResponse back into an HTTP response.
 type HTTPAPI struct {
-	Method   string // route method, such as "POST"
+	Method   string // route method, such as "POST", or "ANY" for every method
 	Path     string // route path, such as "/v1/events"
 	Function Invoker
 	Logger   *slog.Logger
@@ -53,7 +53,7 @@ func gatewayError(w http.ResponseWriter, status int, message string) {
 }
 
 func (a *HTTPAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != a.Method || r.URL.Path != a.Path {
+	if (a.Method != "ANY" && r.Method != a.Method) || r.URL.Path != a.Path {
 		gatewayError(w, http.StatusNotFound, "Not Found")
 		return
 	}

@@ -303,3 +303,65 @@ func TestHTTPAPIKeepsHTMLCharacters(t *testing.T) {
 		t.Errorf("payload: got %s, want it to contain %s", calls[0], want)
 	}
 }
+
+// An ANY route, like template.yaml's, sends every method of its path to the
+// function and leaves other paths to API Gateway's 404.
+func TestHTTPAPIRoutesAnyMethod(t *testing.T) {
+	tests := []struct {
+		method, path string
+		wantStatus   int
+		wantInvoked  bool
+	}{
+		{"GET", "/v1/events", 405, true},
+		{"PUT", "/v1/events", 405, true},
+		{"DELETE", "/v1/events", 405, true},
+		{"POST", "/v1/events", 405, true},
+		{"GET", "/v1/other", 404, false},
+		{"POST", "/", 404, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			fn := &fakeFunction{output: []byte(`{"statusCode":405,"headers":{"Allow":"POST"}}`)}
+			server := httptest.NewServer(&HTTPAPI{Method: "ANY", Path: "/v1/events", Function: fn})
+			defer server.Close()
+
+			req, err := http.NewRequest(tt.method, server.URL+tt.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status: got %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			calls := fn.calls()
+			if !tt.wantInvoked {
+				if want := `{"message":"Not Found"}` + "\n"; string(body) != want {
+					t.Errorf("body: got %q, want %q", body, want)
+				}
+				if len(calls) != 0 {
+					t.Errorf("function invocations: got %d, want 0", len(calls))
+				}
+				return
+			}
+			if len(calls) != 1 {
+				t.Fatalf("function invocations: got %d, want 1", len(calls))
+			}
+			var event events.APIGatewayV2HTTPRequest
+			if err := json.Unmarshal(calls[0], &event); err != nil {
+				t.Fatal(err)
+			}
+			if event.RouteKey != "ANY /v1/events" {
+				t.Errorf("routeKey: got %q, want %q", event.RouteKey, "ANY /v1/events")
+			}
+			if event.RequestContext.HTTP.Method != tt.method {
+				t.Errorf("requestContext.http.method: got %q, want %q", event.RequestContext.HTTP.Method, tt.method)
+			}
+		})
+	}
+}

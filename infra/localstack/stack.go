@@ -146,7 +146,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err := s.startFunctions(ctx, tpl, routerURL); err != nil {
 		return nil, err
 	}
-	if s.APIURL, err = s.serve(cfg.APIAddr, &HTTPAPI{Method: "POST", Path: "/v1/events",
+	// template.yaml routes every method of /v1/events to ingest, so that
+	// ingest returns 405 for methods other than POST.
+	if s.APIURL, err = s.serve(cfg.APIAddr, &HTTPAPI{Method: "ANY", Path: "/v1/events",
 		Function: s.Functions["ingest"], Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}

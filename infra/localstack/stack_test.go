@@ -3,6 +3,7 @@ package localstack
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,6 +60,32 @@ func TestLocalStack(t *testing.T) {
 	t.Run("token through Invoke router", func(t *testing.T) {
 		testTokenThroughRouter(t, stack)
 	})
+	t.Run("other methods get ingest's 405", func(t *testing.T) {
+		testMethodNotAllowed(t, stack)
+	})
+}
+
+// testMethodNotAllowed checks that methods other than POST on /v1/events
+// reach ingest, which returns 405 with Allow: POST, as the template's ANY
+// route makes API Gateway do.
+func testMethodNotAllowed(t *testing.T, stack *Stack) {
+	for _, method := range []string{"GET", "PUT", "DELETE"} {
+		req, err := http.NewRequest(method, stack.APIURL+"/v1/events", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("%s: status: got %d, want 405", method, resp.StatusCode)
+		}
+		if got := resp.Header.Get("Allow"); got != "POST" {
+			t.Errorf("%s: Allow header: got %q, want POST", method, got)
+		}
+	}
 }
 
 // testReplay runs the replay of `relay-local -once`: every accepted event

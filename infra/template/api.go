@@ -7,15 +7,28 @@ import (
 	"strings"
 )
 
-// CheckAPI checks that ingest serves POST /v1/events from an HTTP API with
-// payload format 2.0, and that the API's stage throttles requests and writes
-// access logs.
+// CheckAPI checks that ingest serves every method of /v1/events (route ANY)
+// from an HTTP API with payload format 2.0, so that ingest, not API Gateway,
+// returns 405 for a method other than POST. No other path may reach ingest,
+// and the API's stage must throttle requests and write access logs.
 func CheckAPI(t *Template) error {
 	var errs []error
 	found := false
 	for name, event := range mapOf(t.rawProperty("IngestFunction", "Events")) {
 		properties := mapOf(lookup(event, "Properties"))
-		if lookup(event, "Type") != "HttpApi" || properties["Method"] != "POST" || properties["Path"] != "/v1/events" {
+		if lookup(event, "Type") != "HttpApi" {
+			continue
+		}
+		if path := fmt.Sprint(properties["Path"]); path != "/v1/events" {
+			errs = append(errs, fmt.Errorf(
+				"IngestFunction.%s: Path: got %q, want only /v1/events, so that API Gateway returns 404 for other paths",
+				name, path))
+			continue
+		}
+		if method := fmt.Sprint(properties["Method"]); !strings.EqualFold(method, "ANY") {
+			errs = append(errs, fmt.Errorf(
+				"IngestFunction.%s: Method: got %q, want \"ANY\" so that ingest returns 405 for other methods",
+				name, method))
 			continue
 		}
 		found = true
@@ -38,7 +51,7 @@ func CheckAPI(t *Template) error {
 		}
 	}
 	if !found {
-		errs = append(errs, errors.New("IngestFunction: no HttpApi event for POST /v1/events"))
+		errs = append(errs, errors.New("IngestFunction: no HttpApi event for ANY /v1/events"))
 	}
 	return errors.Join(errs...)
 }

@@ -5,8 +5,9 @@
 // environment is as docs/contracts.md lists it. The functions have the
 // runtime and build settings SAM needs, the table has TTL and point-in-time
 // recovery, and the queue redrives to a dead-letter queue. The HTTP API
-// route uses payload format 2.0 with throttling and access logs, and alarms
-// watch the dead-letter queue, the queue's age, flush errors and the breaker.
+// route sends every method of /v1/events to ingest with payload format 2.0,
+// throttling and access logs, and alarms watch the dead-letter queue, the
+// queue's age, flush errors and the breaker.
 //
 // Start with Load, then Check. The tests run Check against template.yaml and
 // against mutated copies, so that a wrong template fails `make test`.

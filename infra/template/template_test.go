@@ -204,14 +204,23 @@ func TestChecksRejectMutations(t *testing.T) {
 			table(t, tpl).PointInTimeRecoverySpecification = nil
 		}, "point-in-time recovery"},
 		{"payload format 1.0", "api", func(t *testing.T, tpl *Template) {
-			tpl.rawProperty("IngestFunction", "Events", "PostEvents", "Properties").(map[string]any)["PayloadFormatVersion"] = "1.0"
+			tpl.rawProperty("IngestFunction", "Events", "EventsRoute", "Properties").(map[string]any)["PayloadFormatVersion"] = "1.0"
 		}, "PayloadFormatVersion"},
 		{"no throttling", "api", func(t *testing.T, tpl *Template) {
 			delete(tpl.rawProperty("HttpApi").(map[string]any), "DefaultRouteSettings")
 		}, "ThrottlingBurstLimit"},
 		{"no route", "api", func(t *testing.T, tpl *Template) {
-			tpl.rawProperty("IngestFunction", "Events", "PostEvents", "Properties").(map[string]any)["Path"] = "/events"
+			tpl.rawProperty("IngestFunction", "Events", "EventsRoute", "Properties").(map[string]any)["Path"] = "/events"
 		}, "no HttpApi event"},
+		{"catch-all route", "api", func(t *testing.T, tpl *Template) {
+			tpl.rawProperty("IngestFunction", "Events").(map[string]any)["Proxy"] = map[string]any{
+				"Type":       "HttpApi",
+				"Properties": map[string]any{"ApiId": Ref("HttpApi"), "Method": "ANY", "Path": "/{proxy+}"},
+			}
+		}, `Path: got "/{proxy+}"`},
+		{"POST route only", "api", func(t *testing.T, tpl *Template) {
+			tpl.rawProperty("IngestFunction", "Events", "EventsRoute", "Properties").(map[string]any)["Method"] = "POST"
+		}, `Method: got "POST", want "ANY"`},
 		{"breaker alarm renamed", "alarms", func(t *testing.T, tpl *Template) {
 			alarm, err := tpl.GetCloudWatchAlarmWithName("BreakerOpenAlarm")
 			if err != nil {

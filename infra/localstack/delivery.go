@@ -19,31 +19,59 @@ import (
 	"github.com/journeyrelay/relay/infra/genesyssim"
 )
 
+// ErrDeliveryInProgress is the error AwaitDelivery wraps when its context
+// ends before delivery is complete.
+var ErrDeliveryInProgress = errors.New("delivery still in progress")
+
 // AwaitDelivery waits until the queue is empty and, with the simulator,
 // every accepted event has arrived there, or until ctx ends. It then fills
-// in the report's delivery figures.
+// in the report's delivery figures. When ctx ends first, the report shows
+// what was delivered so far, and the error wraps ErrDeliveryInProgress.
 func (s *Stack) AwaitDelivery(ctx context.Context, report *Report) error {
-	for {
-		pending, err := s.queueDepth(ctx, s.Resources.QueueURL)
-		if err != nil {
-			return err
-		}
-		s.fillDelivery(report)
-		if pending == 0 && len(report.Undelivered) == 0 {
-			break
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		sleep(ctx, 250*time.Millisecond)
+	complete, err := s.awaitEmptyQueue(ctx, report)
+	if err != nil {
+		return err
 	}
+	report.InProgress = !complete
 
-	deadLettered, err := s.queueDepth(context.WithoutCancel(ctx), s.Resources.DeadLetterQueueURL)
+	// The wait may be over, so the dead-letter queue gets a context of its own.
+	dlqCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	deadLettered, err := s.queueDepth(dlqCtx, s.Resources.DeadLetterQueueURL)
 	if err != nil {
 		return err
 	}
 	report.DeadLettered = deadLettered
+
+	if !complete {
+		return fmt.Errorf("%w: %d accepted events not delivered yet", ErrDeliveryInProgress, len(report.Undelivered))
+	}
 	return nil
+}
+
+// awaitEmptyQueue polls the queue's depth and the simulator until both show
+// delivery complete, and reports false when ctx ends first.
+func (s *Stack) awaitEmptyQueue(ctx context.Context, report *Report) (bool, error) {
+	for {
+		pending, err := s.queueDepth(ctx, s.Resources.QueueURL)
+		if err != nil && ctx.Err() != nil {
+			// The wait ended during the call, which is not a failure of the queue.
+			s.fillDelivery(report)
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+
+		s.fillDelivery(report)
+		if pending == 0 && len(report.Undelivered) == 0 {
+			return true, nil
+		}
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		sleep(ctx, 250*time.Millisecond)
+	}
 }
 
 // queueDepth returns the number of messages in a queue, visible or in flight.
@@ -171,10 +199,15 @@ func (report *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "accepted              %d (%d distinct)\n", report.Accepted, report.DistinctAccepted())
 	fmt.Fprintf(w, "rejected              %d (%s)\n", rejected, strings.Join(reasons, ", "))
 	fmt.Fprintf(w, "retryable             %d\n", report.Retryable)
+	inProgress := ""
+	if report.InProgress {
+		inProgress = " so far; delivery is still in progress"
+	}
 	if report.Delivered >= 0 {
-		fmt.Fprintf(w, "delivered             %d, %d of them more than once\n", report.Delivered, report.DeliveredTwice)
+		fmt.Fprintf(w, "delivered             %d, %d of them more than once%s\n",
+			report.Delivered, report.DeliveredTwice, inProgress)
 	} else {
-		fmt.Fprintf(w, "delivered             unknown (real Genesys Cloud)\n")
+		fmt.Fprintf(w, "delivered             unknown (real Genesys Cloud)%s\n", inProgress)
 	}
 	fmt.Fprintf(w, "duplicates suppressed %d\n", report.DuplicatesSuppressed)
 	fmt.Fprintf(w, "skew-corrected        %d\n", report.SkewCorrected)

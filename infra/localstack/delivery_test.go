@@ -1,9 +1,15 @@
 package localstack
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/journeyrelay/relay/infra/awslocal"
 )
 
 func TestReportVerify(t *testing.T) {
@@ -86,5 +92,51 @@ func TestReportRecordCountsResponses(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s: got %d, want %d", c.name, c.got, c.want)
 		}
+	}
+}
+
+// A wait that ends while messages are still queued is not a failure of the
+// queue: AwaitDelivery returns ErrDeliveryInProgress with the figures so far.
+func TestAwaitDeliveryEndsInProgress(t *testing.T) {
+	emu, resources := awslocal.StartT(t)
+	stack := &Stack{Emulator: emu, Resources: resources}
+	_, err := sqs.NewFromConfig(emu.Config).SendMessage(context.Background(), &sqs.SendMessageInput{
+		QueueUrl: aws.String(resources.QueueURL), MessageBody: aws.String(`{"event_name":"app_opened"}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	report := &Report{}
+
+	err = stack.AwaitDelivery(ctx, report)
+
+	if !errors.Is(err, ErrDeliveryInProgress) {
+		t.Errorf("error: got %v, want ErrDeliveryInProgress", err)
+	}
+	if !report.InProgress {
+		t.Error("InProgress: got false, want true")
+	}
+	if report.Delivered != -1 {
+		t.Errorf("Delivered: got %d, want -1 without the simulator", report.Delivered)
+	}
+	var summary strings.Builder
+	report.Print(&summary)
+	if !strings.Contains(summary.String(), "delivery is still in progress") {
+		t.Errorf("summary: got %q, want it to say that delivery is still in progress", summary.String())
+	}
+}
+
+func TestAwaitDeliveryEmptyQueue(t *testing.T) {
+	emu, resources := awslocal.StartT(t)
+	stack := &Stack{Emulator: emu, Resources: resources}
+	report := &Report{}
+
+	if err := stack.AwaitDelivery(context.Background(), report); err != nil {
+		t.Errorf("error: got %v, want nil", err)
+	}
+	if report.InProgress {
+		t.Error("InProgress: got true, want false")
 	}
 }

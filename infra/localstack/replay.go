@@ -26,6 +26,7 @@ type Report struct {
 	DeliveredTwice int           // events the simulator accepted more than once
 	DeadLettered   int           // messages in the dead-letter queue
 	Undelivered    []string      // accepted events the simulator never received, as "name at timestamp"
+	InProgress     bool          // the wait ended before the queue was empty and every event delivered
 	LagP50, LagP99 time.Duration // from sending the request to the simulator receiving the event
 
 	mu       sync.Mutex

@@ -109,10 +109,12 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) error {
 	printStack(stdout, stack)
 	if opts.traffic != "" {
 		report, err := replay(ctx, stack, opts)
+		if report != nil {
+			report.Print(stdout)
+		}
 		if err != nil {
 			return err
 		}
-		report.Print(stdout)
 		if opts.once {
 			return report.Verify()
 		}

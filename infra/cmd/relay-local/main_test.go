@@ -1,7 +1,14 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/journeyrelay/relay/infra/awslocal"
+	"github.com/journeyrelay/relay/infra/localstack"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -66,4 +73,59 @@ func TestRealGenesys(t *testing.T) {
 			t.Error("got no error, want one naming GENESYS_CLIENT_SECRET")
 		}
 	})
+}
+
+func TestDeliveryError(t *testing.T) {
+	inProgress := fmt.Errorf("%w: 3 accepted events not delivered yet", localstack.ErrDeliveryInProgress)
+	queueFailed := errors.New("read the depth of the queue: connection refused")
+	report := &localstack.Report{Undelivered: []string{"a at t1", "b at t2", "c at t3"}}
+
+	t.Run("serve mode keeps serving", func(t *testing.T) {
+		if err := deliveryError(inProgress, report, options{}); err != nil {
+			t.Errorf("got %v, want nil", err)
+		}
+	})
+	t.Run("once mode fails with the timeout", func(t *testing.T) {
+		err := deliveryError(inProgress, report, options{once: true, timeout: 2 * time.Minute})
+		if err == nil {
+			t.Fatal("got nil, want an error")
+		}
+		for _, want := range []string{"timed out after 2m0s", "3 accepted events", "raise -timeout"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("got %q, want it to contain %q", err, want)
+			}
+		}
+	})
+	t.Run("queue error ends both modes", func(t *testing.T) {
+		for _, once := range []bool{false, true} {
+			if err := deliveryError(queueFailed, report, options{once: once}); !errors.Is(err, queueFailed) {
+				t.Errorf("once %v: got %v, want the queue error", once, err)
+			}
+		}
+	})
+	t.Run("complete delivery", func(t *testing.T) {
+		if err := deliveryError(nil, report, options{once: true}); err != nil {
+			t.Errorf("got %v, want nil", err)
+		}
+	})
+}
+
+// The queue URL kumo returns names localhost:4566, not the emulator's port.
+func TestPrintStackNamesEmulatorEndpoint(t *testing.T) {
+	names := awslocal.DefaultNames()
+	stack := &localstack.Stack{
+		APIURL:    "http://127.0.0.1:3000",
+		Emulator:  &awslocal.Emulator{URL: "http://127.0.0.1:41234"},
+		Resources: awslocal.Resources{Names: names, QueueURL: "http://localhost:4566/000000000000/journey-events"},
+	}
+	var out strings.Builder
+
+	printStack(&out, stack)
+
+	if strings.Contains(out.String(), "localhost:4566") {
+		t.Errorf("output names localhost:4566:\n%s", out.String())
+	}
+	if want := "journey-events at http://127.0.0.1:41234"; !strings.Contains(out.String(), want) {
+		t.Errorf("output:\n%s\nwant it to contain %q", out.String(), want)
+	}
 }

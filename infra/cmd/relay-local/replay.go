@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,7 +11,13 @@ import (
 	"github.com/journeyrelay/relay/infra/localstack"
 )
 
-// replay sends the sample traffic and, with -once, waits for delivery.
+// serveDeliveryWait is how long the serve mode waits for delivery before it
+// prints the summary. Delivery goes on after that while the stack serves.
+const serveDeliveryWait = time.Minute
+
+// replay sends the sample traffic and waits for delivery: up to -timeout
+// with -once, up to serveDeliveryWait otherwise. It returns the report with
+// any error that came after the replay, so that the summary can be printed.
 func replay(ctx context.Context, stack *localstack.Stack, opts options) (*localstack.Report, error) {
 	sessions, err := localstack.LoadTraffic(opts.traffic)
 	if err != nil {
@@ -21,16 +28,28 @@ func replay(ctx context.Context, stack *localstack.Stack, opts options) (*locals
 	if err != nil {
 		return nil, err
 	}
-	if !opts.once {
-		// Give flush a moment so the summary shows deliveries; the stack keeps running.
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		return report, stack.AwaitDelivery(ctx, report)
-	}
 
-	waitCtx, cancel := context.WithTimeout(ctx, opts.timeout)
+	wait := serveDeliveryWait
+	if opts.once {
+		wait = opts.timeout
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	return report, stack.AwaitDelivery(waitCtx, report)
+	return report, deliveryError(stack.AwaitDelivery(waitCtx, report), report, opts)
+}
+
+// deliveryError returns the error that ends the command after AwaitDelivery
+// returned err. Slow delivery ends only -once, because the serve mode keeps
+// the stack running and its summary reports delivery as still in progress.
+func deliveryError(err error, report *localstack.Report, opts options) error {
+	if !errors.Is(err, localstack.ErrDeliveryInProgress) {
+		return err
+	}
+	if !opts.once {
+		return nil
+	}
+	return fmt.Errorf("timed out after %v waiting for delivery, with %d accepted events not delivered yet; "+
+		"raise -timeout, or add -v to see the functions' logs", opts.timeout, len(report.Undelivered))
 }
 
 // invoke runs one function with an event file and prints its response.
@@ -58,7 +77,10 @@ func printStack(w io.Writer, stack *localstack.Stack) {
 	if stack.SimulatorURL != "" {
 		fmt.Fprintf(w, "Genesys sim   %s (control API under /_sim/)\n", stack.SimulatorURL)
 	}
-	fmt.Fprintf(w, "queue         %s\n\n", stack.Resources.QueueURL)
+	// The queue URL kumo returns names localhost:4566 whatever its port, so
+	// the queue is printed by name.
+	fmt.Fprintf(w, "SQS queue     %s at %s (dead-letter queue %s)\n\n",
+		stack.Resources.Queue, stack.Emulator.URL, stack.Resources.DeadLetterQueue)
 }
 
 func curlExample(stack *localstack.Stack) string {

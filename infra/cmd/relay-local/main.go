@@ -43,7 +43,8 @@ type options struct {
 func parseFlags(args []string) (options, error) {
 	var o options
 	flags := flag.NewFlagSet("relay-local", flag.ContinueOnError)
-	flags.StringVar(&o.addr, "addr", "127.0.0.1:3000", "address of the local HTTP API (host:port)")
+	flags.StringVar(&o.addr, "addr", "127.0.0.1:3000",
+		"address of the local HTTP API (host:port); with -invoke the default is a random free port")
 	flags.BoolVar(&o.once, "once", false, "replay the sample traffic, wait for delivery and exit; exit status 1 if an accepted event was lost, delivered twice or dead-lettered")
 	flags.StringVar(&o.traffic, "traffic", "events/traffic", "directory of sample traffic to replay; empty replays nothing")
 	flags.DurationVar(&o.schedule, "schedule", 0, "period of the flush schedule (default: the template's rate)")
@@ -55,6 +56,11 @@ func parseFlags(args []string) (options, error) {
 	if err := flags.Parse(args); err != nil {
 		return o, err
 	}
+	// -invoke calls a function directly, so it leaves port 3000 to a
+	// `make run` that may be serving at the same time.
+	if o.invoke != "" && !isSet(flags, "addr") {
+		o.addr = "127.0.0.1:0"
+	}
 	if o.invoke != "" && o.event == "" {
 		return o, fmt.Errorf("-invoke %s needs -event FILE", o.invoke)
 	}
@@ -62,6 +68,13 @@ func parseFlags(args []string) (options, error) {
 		return o, fmt.Errorf("invalid -runner %q: use rie or sam", o.runner)
 	}
 	return o, nil
+}
+
+// isSet reports whether the command line set the flag name.
+func isSet(flags *flag.FlagSet, name string) bool {
+	set := false
+	flags.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func main() {

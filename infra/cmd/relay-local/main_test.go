@@ -34,6 +34,31 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
+// -invoke must not need port 3000, which `make run` may be serving on.
+func TestParseFlagsAddr(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"serve default", nil, "127.0.0.1:3000"},
+		{"invoke default", []string{"-invoke", "ingest", "-event", "events/x.json"}, "127.0.0.1:0"},
+		{"invoke with addr", []string{"-invoke", "ingest", "-event", "events/x.json", "-addr", "127.0.0.1:3001"}, "127.0.0.1:3001"},
+		{"once with addr", []string{"-once", "-addr", "127.0.0.1:0"}, "127.0.0.1:0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, err := parseFlags(tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if opts.addr != tt.want {
+				t.Errorf("addr: got %q, want %q", opts.addr, tt.want)
+			}
+		})
+	}
+}
+
 func TestRealGenesys(t *testing.T) {
 	full := map[string]string{
 		"GENESYS_REGION":        "mypurecloud.ie",

@@ -31,15 +31,15 @@ type CallCounts struct {
 	Calls map[APICall]int64
 
 	// WriteUnits and ReadUnits are the DynamoDB on-demand capacity units of
-	// the calls, estimated from the request: one write unit per started KB
-	// of request body for each item write, which is at least the item's size
-	// for the relay's small items, and one read unit per strongly consistent
-	// read (half for an eventually consistent one). A conditional write that
-	// fails still consumes its write units, as in DynamoDB.
+	// the calls, estimated from the request. An item write counts one write
+	// unit per started KB of request body, which covers the relay's small
+	// items. A strongly consistent read counts one read unit and an
+	// eventually consistent one half. A conditional write that fails still
+	// consumes its write units, as in DynamoDB.
 	WriteUnits float64
 	ReadUnits  float64
 
-	Throttled int64 // calls the proxy answered with ThrottlingException
+	Throttled int64 // calls the proxy rejected with ThrottlingException
 }
 
 // Total returns the calls to service, all operations together.
@@ -63,12 +63,13 @@ func (c CallCounts) Sorted() []APICall {
 // CountingProxy is a reverse proxy in front of the AWS emulator that counts
 // each call by service and operation, read from the X-Amz-Target header of
 // the JSON protocols or the Action parameter of the query protocol. It can
-// answer chosen calls with ThrottlingException instead of forwarding them.
+// reject chosen calls with ThrottlingException instead of forwarding them.
 type CountingProxy struct {
 	URL string
 
-	// Throttle, when set, is asked about each call; true answers it with
-	// HTTP 400 ThrottlingException, which AWS SDKs retry with backoff.
+	// Throttle, when set, is called for each call. When it returns true the
+	// proxy responds with HTTP 400 ThrottlingException, which AWS SDKs retry
+	// with backoff.
 	Throttle func(APICall) bool
 
 	proxy    *httputil.ReverseProxy

@@ -8,9 +8,9 @@ import (
 
 // Prices are AWS list prices in US dollars for us-east-1.
 //
-// NOTE: these are list prices as of December 2026 as remembered from the AWS
+// NOTE: these are list prices as of December 2026, from memory of the AWS
 // pricing pages (DynamoDB on-demand after its November 2024 cut), without
-// free tiers; they could not be checked from this machine, so verify them
+// free tiers. They could not be checked from this machine, so verify them
 // before relying on the dollar figures.
 type Prices struct {
 	SQSPerMillionRequests     float64 // standard queue; each 64 KB chunk of a payload bills as one request
@@ -37,7 +37,7 @@ var ListPrices = Prices{
 	PricesAsOf:                "December 2026, from memory of the AWS pricing pages",
 }
 
-// FunctionUsage is what one function used during a run.
+// FunctionUsage is the invocations and compute of one function during a run.
 type FunctionUsage struct {
 	Name     string
 	MemoryMB int // MemorySize in template.yaml

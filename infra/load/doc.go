@@ -1,8 +1,8 @@
 // Package load drives the local stack of infra/localstack with many simulated
-// devices and injected faults, and measures what became of every event: how
-// many were accepted, delivered, delivered twice, dead-lettered or lost, the
-// delivery lag, the requests and 429s Genesys saw, the AWS calls per event
-// and their cost, and the peak memory of each process.
+// devices and injected faults, and measures what became of every event. It
+// counts the events accepted, delivered, delivered twice, dead-lettered or
+// lost, and measures the delivery lag, the requests and 429s Genesys saw, the
+// AWS calls per event with their cost, and the peak memory of each process.
 //
 // Start with Scenarios and Run; cmd/relay-load is the command line. A run
 // also sends the same events through Naive, a plain client that posts each

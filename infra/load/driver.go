@@ -47,7 +47,7 @@ type Driver struct {
 const maxAttempts = 4
 
 // Run sends batches at each phase's rate in turn, round robin over the
-// devices, and returns once every request has been answered. phaseStart,
+// devices, and returns once every request has got its response. phaseStart,
 // when not nil, is called as each phase begins.
 func (d *Driver) Run(ctx context.Context, phases []Phase, phaseStart func(Phase)) error {
 	rng := rand.New(rand.NewPCG(d.Seed, 7))
@@ -102,7 +102,7 @@ func (d *Driver) Run(ctx context.Context, phases []Phase, phaseStart func(Phase)
 func (d *Driver) send(ctx context.Context, batch Batch, resend bool) {
 	d.Ledger.sent(batch, time.Now())
 	if resend {
-		// The first answer is discarded, as if the client had timed out.
+		// The first response is discarded, as if the client had timed out.
 		_, _ = d.post(ctx, batch)
 		d.Ledger.mu.Lock()
 		d.Ledger.Resent += len(batch.Events)
@@ -136,7 +136,7 @@ type ingestAnswer struct {
 	} `json:"retryable"`
 }
 
-// post sends the batch once and records the answer. It returns whether the
+// post sends the batch once and records the response. It returns whether the
 // batch should be sent again because part of it was not enqueued.
 func (d *Driver) post(ctx context.Context, batch Batch) (bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.APIURL+"/v1/events", bytes.NewReader(batch.Body))

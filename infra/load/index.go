@@ -10,7 +10,7 @@ import (
 // receipt is one acceptance of an event by a simulator.
 type receipt struct {
 	at       time.Time
-	slow     bool // accepted while the SlowResponse fault held the answer back
+	slow     bool // accepted while the SlowResponse fault held the response back
 	endpoint string
 }
 

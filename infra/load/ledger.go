@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Ledger records every event the devices sent and what ingest answered.
+// Ledger records every event the devices sent and ingest's responses.
 // It is safe for concurrent use.
 type Ledger struct {
 	mu     sync.Mutex

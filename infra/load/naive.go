@@ -17,8 +17,8 @@ import (
 // hand-written mobile flush loop would be, that posts each APP event straight
 // to Genesys, one request per event. Each device sends its events in order,
 // one at a time. On 429 it waits exactly Retry-After and sends again, with no
-// jitter; on a 5xx, a timeout or a transport error it waits one second and
-// sends again; other 4xx drop the event. It has no circuit breaker and no
+// jitter. On a 5xx, a timeout or a transport error it waits one second and
+// sends again. Other 4xx drop the event. It has no circuit breaker and no
 // deduplication: a batch the app resends after a timeout is sent again in
 // full. CUSTOM events need an OAuth token and are left out.
 type Naive struct {

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/journeyrelay/relay/infra/genesyssim"
@@ -14,7 +15,7 @@ import (
 	"github.com/journeyrelay/relay/infra/template"
 )
 
-// Result is what a scenario run measured.
+// Result is the set of figures a scenario run measured.
 type Result struct {
 	Scenario Scenario
 	Budget   float64
@@ -30,6 +31,9 @@ type Result struct {
 	DeadLettered                           int // accepted events in the dead-letter queue and never delivered
 	DeadLetterReasons                      map[string]int
 	Lost                                   int // accepted, never delivered nor dead-lettered
+	QueuedAtEnd                            int // messages still in the event queue when the wait ended
+	InFlightAtEnd                          int // of those, messages received and hidden
+	PollerBatches, PollerErrors            int64
 	LagP50, LagP99                         time.Duration
 
 	GenesysRequests int64 // app, web and external-events requests, all statuses
@@ -55,7 +59,7 @@ type Result struct {
 	MemoryKiB map[string]int64
 }
 
-// NaiveResult is what the plain client did with the same events.
+// NaiveResult is the plain client's figures for the same events.
 type NaiveResult struct {
 	Sent, Delivered, Duplicates, Lost int
 	Requests, RateLimited, Failures   int64
@@ -91,6 +95,10 @@ func (r *run) result(ctx context.Context, sent time.Time, drained bool) (*Result
 		return nil, err
 	}
 	res.DeadLetterReasons = reasons
+	if depth, err := r.queueDepth(ctx); err == nil {
+		res.QueuedAtEnd, res.InFlightAtEnd = depth.total(), depth.inFlight
+	}
+	res.PollerBatches, res.PollerErrors = r.stack.Poller.Stats().Batches.Load(), r.stack.Poller.Stats().Errors.Load()
 	res.tallyDeliveries(accepted, index, dead, kills)
 	res.tallyGenesys()
 	res.BacklogSeconds, res.BacklogThroughput = backlogThroughput(samples, index.all, r.opts.Budget)
@@ -273,13 +281,15 @@ func percentile(values []time.Duration, p int) time.Duration {
 // Print writes the result as a plain-text report.
 func (res *Result) Print(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+
 	p("== %s: %s", res.Scenario.Name, res.Scenario.Description)
-	if res.Scenario.Compression != "" {
-		p("time compression: %s", res.Scenario.Compression)
+	if c := strings.TrimPrefix(res.Scenario.Compression, "; "); c != "" {
+		p("time compression: %s", c)
 	}
 	for _, step := range res.Steps {
 		p("step %s", step)
 	}
+
 	p("budget                 %.0f events/s (flush and simulator)", res.Budget)
 	p("sent                   %d events in %d requests (%d events resent whole)", res.Sent, res.APIRequests, res.Resent)
 	p("accepted               %d", res.Accepted)
@@ -287,10 +297,16 @@ func (res *Result) Print(w io.Writer) {
 	p("delivered              %d", res.Delivered)
 	p("duplicates             %d (%d with an outcome the relay could not know)", res.Duplicates, res.UnknownOutcome)
 	p("dead-lettered          %d %v", res.DeadLettered, res.DeadLetterReasons)
-	p("lost                   %d", res.Lost)
+	p("lost                   %d (accepted, neither delivered nor dead-lettered; %d messages still in the queue, %d of them hidden)",
+		res.Lost, res.QueuedAtEnd, res.InFlightAtEnd)
+	p("SQS event source       %d invocations, %d failed as a whole", res.PollerBatches, res.PollerErrors)
 	p("settled before limit   %v", res.Drained)
 	p("Genesys requests       %d events endpoints, %d token; 429s %d", res.GenesysRequests, res.TokenRequests, res.RateLimited)
 	p("requests per delivered %.3f", ratio(float64(res.GenesysRequests), float64(res.Delivered)))
+	if g := res.GenesysStats; g.SlowResponses > 0 {
+		p("slow responses         %d held past the timeout, %d unseen by the relay, %d of their events sent again",
+			g.SlowResponses, g.UnseenEvents, g.UnseenEventsResent)
+	}
 	p("delivery lag           p50 %v, p99 %v (simulator receive time minus device send time)",
 		res.LagP50.Round(time.Millisecond), res.LagP99.Round(time.Millisecond))
 	if res.BacklogSeconds > 0 {
@@ -302,10 +318,12 @@ func (res *Result) Print(w io.Writer) {
 	if !res.faultFree() {
 		p("429s after the faults  %d", res.RateLimitedAfterFaults)
 	}
+
 	n := res.Naive
 	p("plain client           sent %d, delivered %d, duplicates %d, lost %d, requests %d (%.3f per delivered), 429s %d, failures %d, dropped %d",
 		n.Sent, n.Delivered, n.Duplicates, n.Lost, n.Requests, ratio(float64(n.Requests), float64(n.Delivered)),
 		n.RateLimited, n.Failures, n.Dropped)
+
 	p("AWS calls (counting proxy in front of kumo):")
 	for _, call := range res.Calls.Sorted() {
 		p("  %-40s %8d  %.3f per 1,000 events", call, res.Calls.Calls[call], ratio(float64(res.Calls.Calls[call])*1000, float64(res.Accepted)))
@@ -315,8 +333,10 @@ func (res *Result) Print(w io.Writer) {
 		p("lambda %-7s %6d invocations, %8.1f s total duration, %.2f GB-s, %d log bytes",
 			f.Name, f.Invocations, f.Duration.Seconds(), f.GBSeconds(), f.LogBytes)
 	}
+
 	p("cost per million events (list prices as of %s; verify before relying on them):", ListPrices.PricesAsOf)
 	PrintCost(w, res.Cost)
+
 	p("peak RSS (VmHWM):")
 	for _, role := range slices.Sorted(maps.Keys(res.MemoryKiB)) {
 		p("  %-40s %7.1f MiB", role, float64(res.MemoryKiB[role])/1024)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -37,6 +38,9 @@ type Options struct {
 	BatchSize int // events per request
 	Seed      uint64
 	Progress  io.Writer // progress lines; discarded when nil
+
+	// FunctionLogs, when set, also receives every function's output.
+	FunctionLogs io.Writer
 
 	// TimeScale multiplies the scenario's phase durations and step offsets,
 	// for short trial runs. Default 1.
@@ -163,6 +167,9 @@ func (r *run) startStack(ctx context.Context) error {
 	outputs := map[string]io.Writer{}
 	for name, log := range r.logs {
 		outputs[name] = log
+		if r.opts.FunctionLogs != nil {
+			outputs[name] = io.MultiWriter(log, r.opts.FunctionLogs)
+		}
 	}
 	names := awslocal.DefaultNames()
 	// kumo keeps its state per process, so each run gets resources of its own.
@@ -182,6 +189,7 @@ func (r *run) startStack(ctx context.Context) error {
 		FunctionEnv:              map[string][]string{"flush": {"GENESYS_EVENTS_PER_SECOND=" + budget}},
 		FunctionOutputs:          outputs,
 		AWSEndpoint:              r.startProxy,
+		Logger:                   slog.New(slog.NewTextHandler(r.opts.Progress, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		return fmt.Errorf("start the local stack: %w", err)

@@ -17,14 +17,14 @@ type Scenario struct {
 	CustomShare float64 // share of CUSTOM events
 	ResendShare float64 // share of batches the client resends whole
 
-	// SecretThrottle is the probability that the counting proxy answers a
+	// SecretThrottle is the probability that the counting proxy rejects a
 	// Secrets Manager GetSecretValue call with ThrottlingException.
 	SecretThrottle float64
 
 	// MaxDrain bounds the wait for delivery after the last phase.
 	MaxDrain time.Duration
 
-	// Compression says how the scenario shortens the situation it stands for.
+	// Compression describes how the scenario shortens the situation it models.
 	Compression string
 }
 
@@ -85,15 +85,17 @@ func Scenarios() []Scenario {
 		{
 			Name:        "storm",
 			Description: "429 storms with Retry-After in seconds, as HTTP-dates, and longer than an invocation",
-			Phases:      []Phase{budgetShare("steady", 90*time.Second, 0.5)},
+			Phases:      []Phase{budgetShare("steady", 100*time.Second, 0.5)},
 			Steps: []Step{
 				{At: 10 * time.Second, Name: "429 for 10s, Retry-After 2 (seconds)", Faults: &genesyssim.Faults{
 					RateLimitStorm: &genesyssim.RateLimitStorm{For: seconds(10), RetryAfterSeconds: 2}}},
 				{At: 35 * time.Second, Name: "429 for 10s, Retry-After 3 s as an HTTP-date", Faults: &genesyssim.Faults{
 					RateLimitStorm: &genesyssim.RateLimitStorm{For: seconds(10), RetryAfterSeconds: 3,
 						RetryAfterFormat: "http-date"}}},
-				{At: 60 * time.Second, Name: "30 responses 429 with Retry-After 75 (beyond flush's 60 s timeout)",
-					Faults: &genesyssim.Faults{RateLimitStorm: &genesyssim.RateLimitStorm{Count: 30,
+				// A storm that ends after a count of responses would last as long as
+				// the relay keeps honouring Retry-After, so this one ends by time.
+				{At: 60 * time.Second, Name: "429 for 20s, Retry-After 75 (beyond flush's 60 s timeout)",
+					Faults: &genesyssim.Faults{RateLimitStorm: &genesyssim.RateLimitStorm{For: seconds(20),
 						RetryAfterSeconds: 75}}},
 			},
 			MaxDrain: 180 * time.Second,
@@ -101,13 +103,13 @@ func Scenarios() []Scenario {
 		{
 			Name:        "crash",
 			Description: "the flush bootstrap killed at five points during delivery",
-			Phases:      []Phase{budgetShare("steady", 50*time.Second, 0.6)},
+			Phases:      []Phase{budgetShare("steady", 40*time.Second, 0.6)},
 			Steps: []Step{
-				{At: 7 * time.Second, Name: "kill", Kill: "flush bootstrap"},
-				{At: 16 * time.Second, Name: "kill", Kill: "flush bootstrap"},
-				{At: 24 * time.Second, Name: "kill", Kill: "flush bootstrap"},
-				{At: 33 * time.Second, Name: "kill", Kill: "flush bootstrap"},
-				{At: 45 * time.Second, Name: "kill", Kill: "flush bootstrap"},
+				{At: 5 * time.Second, Name: "kill", Kill: "flush bootstrap"},
+				{At: 12 * time.Second, Name: "kill", Kill: "flush bootstrap"},
+				{At: 19 * time.Second, Name: "kill", Kill: "flush bootstrap"},
+				{At: 27 * time.Second, Name: "kill", Kill: "flush bootstrap"},
+				{At: 36 * time.Second, Name: "kill", Kill: "flush bootstrap"},
 			},
 			MaxDrain:    420 * time.Second,
 			Compression: "none; a killed batch stays hidden for the queue's 360 s visibility timeout, which bounds the run",
@@ -138,7 +140,9 @@ func Scenarios() []Scenario {
 				{At: 2 * time.Second, Name: "token endpoint 429 on 6 requests", Faults: &genesyssim.Faults{
 					TokenFailure: &genesyssim.TokenFailure{Status: 429, Count: 6, RetryAfterSeconds: 2}}},
 			},
-			MaxDrain: 120 * time.Second,
+			// Flush returns a message whose token request failed with a visibility
+			// of 30 s doubled per receive, so the third retry comes after 3.5 minutes.
+			MaxDrain: 240 * time.Second,
 		},
 	}
 }

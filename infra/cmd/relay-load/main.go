@@ -30,6 +30,8 @@ type options struct {
 	load      load.Options
 	timeout   time.Duration
 	quiet     bool
+
+	functionLogs string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -45,6 +47,7 @@ func parseFlags(args []string) (options, error) {
 	flags.Float64Var(&o.load.TimeScale, "time-scale", 1, "multiply phase durations and fault offsets by this, for short trial runs")
 	flags.DurationVar(&o.timeout, "timeout", 40*time.Minute, "stop everything after this long")
 	flags.BoolVar(&o.quiet, "q", false, "print no progress lines")
+	flags.StringVar(&o.functionLogs, "function-logs", "", "file to write the functions' output to")
 	if err := flags.Parse(args); err != nil {
 		return o, err
 	}
@@ -79,6 +82,14 @@ func main() {
 func run(ctx context.Context, opts options, stdout, stderr io.Writer) error {
 	if !opts.quiet {
 		opts.load.Progress = stderr
+	}
+	if opts.functionLogs != "" {
+		f, err := os.Create(opts.functionLogs)
+		if err != nil {
+			return fmt.Errorf("create the function log: %w", err)
+		}
+		defer f.Close()
+		opts.load.FunctionLogs = f
 	}
 	if opts.coldStart {
 		report, err := load.MeasureColdStarts(ctx, opts.load.Root, opts.coldRuns)

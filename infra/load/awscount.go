@@ -72,6 +72,9 @@ type CountingProxy struct {
 	// with backoff.
 	Throttle func(APICall) bool
 
+	// Receipts, when set, follows SQS receipt handles.
+	Receipts *ReceiptTracker
+
 	proxy    *httputil.ReverseProxy
 	server   *http.Server
 	mu       sync.Mutex
@@ -139,7 +142,24 @@ func (p *CountingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"__type":"ThrottlingException","message":"Rate exceeded"}`)
 		return
 	}
-	p.proxy.ServeHTTP(w, r)
+	if p.Receipts == nil || call.Service != "SQS" {
+		p.proxy.ServeHTTP(w, r)
+		return
+	}
+	recorder := &responseCopy{ResponseWriter: w}
+	p.proxy.ServeHTTP(recorder, r)
+	p.Receipts.observe(call, r.Header.Get("User-Agent"), body, recorder.body.Bytes())
+}
+
+// responseCopy keeps a copy of the body written through it.
+type responseCopy struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (c *responseCopy) Write(p []byte) (int, error) {
+	c.body.Write(p)
+	return c.ResponseWriter.Write(p)
 }
 
 func (p *CountingProxy) record(call APICall, body []byte, throttled bool) {

@@ -34,6 +34,7 @@ type Result struct {
 	QueuedAtEnd                            int // messages still in the event queue when the wait ended
 	InFlightAtEnd                          int // of those, messages received and hidden
 	PollerBatches, PollerErrors            int64
+	Unsettled                              []string // receives never followed by a delete or visibility change
 	LagP50, LagP99                         time.Duration
 
 	GenesysRequests int64 // app, web and external-events requests, all statuses
@@ -98,6 +99,7 @@ func (r *run) result(ctx context.Context, sent time.Time, drained bool) (*Result
 	if depth, err := r.queueDepth(ctx); err == nil {
 		res.QueuedAtEnd, res.InFlightAtEnd = depth.total(), depth.inFlight
 	}
+	res.Unsettled = r.proxy.Receipts.Unsettled()
 	res.PollerBatches, res.PollerErrors = r.stack.Poller.Stats().Batches.Load(), r.stack.Poller.Stats().Errors.Load()
 	res.tallyDeliveries(accepted, index, dead, kills)
 	res.tallyGenesys()
@@ -300,6 +302,9 @@ func (res *Result) Print(w io.Writer) {
 	p("lost                   %d (accepted, neither delivered nor dead-lettered; %d messages still in the queue, %d of them hidden)",
 		res.Lost, res.QueuedAtEnd, res.InFlightAtEnd)
 	p("SQS event source       %d invocations, %d failed as a whole", res.PollerBatches, res.PollerErrors)
+	for _, receipt := range res.Unsettled {
+		p("never settled          %s", receipt)
+	}
 	p("settled before limit   %v", res.Drained)
 	p("Genesys requests       %d events endpoints, %d token; 429s %d", res.GenesysRequests, res.TokenRequests, res.RateLimited)
 	p("requests per delivered %.3f", ratio(float64(res.GenesysRequests), float64(res.Delivered)))

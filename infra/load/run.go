@@ -206,6 +206,7 @@ func (r *run) startProxy(target string) (string, error) {
 		return "", err
 	}
 	r.proxy = proxy
+	proxy.Receipts = &ReceiptTracker{}
 	r.closers = append(r.closers, proxy.Close)
 	if r.rawAWS, err = awslocal.ClientConfig(context.Background(), target); err != nil {
 		return "", err

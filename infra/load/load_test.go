@@ -211,3 +211,21 @@ func TestNaiveHonoursRateLimit(t *testing.T) {
 		t.Errorf("429s: client counted %d, simulator sent %d; want the same, above 0", got, stats.RateLimited)
 	}
 }
+
+func TestReceiptTrackerUnsettled(t *testing.T) {
+	var tracker ReceiptTracker
+	receive := APICall{"SQS", "ReceiveMessage"}
+	tracker.observe(receive, "poller", []byte(`{}`),
+		[]byte(`{"Messages":[{"MessageId":"m1","ReceiptHandle":"r1"},{"MessageId":"m2","ReceiptHandle":"r2"}]}`))
+	tracker.observe(receive, "drain", []byte(`{}`), []byte(`{"Messages":[{"MessageId":"m3","ReceiptHandle":"r3"}]}`))
+	tracker.observe(APICall{"SQS", "DeleteMessageBatch"}, "poller", []byte(`{"Entries":[{"Id":"0","ReceiptHandle":"r1"}]}`), nil)
+	tracker.observe(APICall{"SQS", "ChangeMessageVisibilityBatch"}, "drain", []byte(`{"Entries":[{"Id":"0","ReceiptHandle":"r3"}]}`), nil)
+
+	unsettled := tracker.Unsettled()
+	if len(unsettled) != 1 {
+		t.Fatalf("unsettled: got %d receipts %v, want 1", len(unsettled), unsettled)
+	}
+	if !strings.Contains(unsettled[0], "message m2, received in a batch of 2 by \"poller\"") {
+		t.Errorf("unsettled: got %q, want message m2 from the poller's batch of 2", unsettled[0])
+	}
+}

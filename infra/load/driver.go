@@ -147,13 +147,13 @@ func (d *Driver) post(ctx context.Context, batch Batch) (bool, error) {
 	req.Header.Set("X-Api-Key", d.AppKey)
 	resp, err := d.client().Do(req)
 	if err != nil {
-		d.Ledger.answered(batch, 0, nil, nil)
+		d.Ledger.recordResponse(batch, 0, nil, nil)
 		return true, fmt.Errorf("post batch: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		d.Ledger.answered(batch, 0, nil, nil)
+		d.Ledger.recordResponse(batch, 0, nil, nil)
 		return true, fmt.Errorf("post batch: read response: %w", err)
 	}
 
@@ -169,7 +169,7 @@ func (d *Driver) post(ctx context.Context, batch Batch) (bool, error) {
 			rejected[r.Index] = r.Code
 		}
 	}
-	d.Ledger.answered(batch, resp.StatusCode, accepted, rejected)
+	d.Ledger.recordResponse(batch, resp.StatusCode, accepted, rejected)
 	retry := resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusTooManyRequests ||
 		len(answer.Retryable) > 0
 	return retry, nil

@@ -40,9 +40,9 @@ func (l *Ledger) sent(batch Batch, sentAt time.Time) {
 	}
 }
 
-// answered records one response: the status and, by index in the batch,
+// recordResponse records one response: the status and, by index in the batch,
 // the accepted events and the rejection codes.
-func (l *Ledger) answered(batch Batch, status int, accepted []int, rejected map[int]string) {
+func (l *Ledger) recordResponse(batch Batch, status int, accepted []int, rejected map[int]string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.Requests++

@@ -1,6 +1,6 @@
 // Package awslocal runs the AWS services the relay uses on 127.0.0.1 through
 // github.com/sivchari/kumo, an in-process emulator that speaks the real AWS
-// protocols, and creates the relay's resources in it the way template.yaml
+// protocols. It creates the relay's resources in it the way template.yaml
 // does in AWS: the event queue with its dead-letter queue and redrive policy,
 // the DynamoDB table with TTL, and the two secrets.
 //
@@ -56,7 +56,7 @@ func DefaultNames() Names {
 	}
 }
 
-// Resources are what Provision created.
+// Resources are the queues, table and secrets Provision created, with their URLs and ARNs.
 type Resources struct {
 	Names
 	QueueURL           string

@@ -128,7 +128,7 @@ func (s *Service) decode(req Request) ([]byte, error) {
 	return decodeBody(req.Body, req.IsBase64, req.Headers["content-encoding"], s.cfg.MaxBodyBytes, s.cfg.MaxDecodedBytes)
 }
 
-// batchResult is what happened to the events of one request.
+// batchResult is the outcome of one request: each event accepted, rejected or left to retry.
 type batchResult struct {
 	accepted     []acceptedEvent
 	rejected     []journey.Violation

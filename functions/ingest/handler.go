@@ -52,7 +52,7 @@ func toRequest(ev events.APIGatewayV2HTTPRequest, now time.Time) ingest.Request 
 	}
 }
 
-// misconfigured answers every request with 503 while the function's
+// misconfigured returns 503 to every request while the function's
 // environment is invalid; the start-up log names the variables to fix.
 type misconfigured struct {
 	metrics *telemetry.Recorder

@@ -75,7 +75,7 @@ type Options struct {
 	Env       []string      // extra environment, KEY=value
 	Timeout   time.Duration // function timeout; default 30s
 	MemoryMB  int           // reported memory size; default 256
-	Output    io.Writer     // where the emulator's and function's output goes; nil keeps it for Logs
+	Output    io.Writer     // destination of the emulator's and function's output besides Logs; may be nil
 }
 
 // Function is a bootstrap running under the emulator.

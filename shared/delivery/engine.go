@@ -144,10 +144,10 @@ func (e *Engine) Deliver(ctx context.Context, msgs []queue.Message) []Outcome {
 	return out
 }
 
-// ownerOf returns the claim owner of one message in this run. It is unique
-// per message, so that two messages of one batch carrying the same
-// idempotency key (a batch the app sent twice) do not both pass the claim as
-// its owner, while an SDK retry of the same claim still recognises its own.
+// ownerOf returns the claim owner of one message in this run. Two messages of
+// one batch may carry the same idempotency key (a batch the app sent twice),
+// so the owner names the message and only one of them passes the claim. An
+// SDK retry of the same claim still recognises its own write.
 func (r *run) ownerOf(it *item) string {
 	return r.owner + "/" + it.msg.ID
 }

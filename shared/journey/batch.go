@@ -221,7 +221,7 @@ func parseEvents(n int, sentAt *time.Time, headerKey string, receivedAt time.Tim
 
 		// An offset beyond the dead-band corrects the time. A time still in
 		// the future cannot be when the event happened, so it becomes the
-		// receive time; only a jump beyond the dead-band flags the session.
+		// receive time. Only a jump beyond the dead-band flags the session.
 		at, flag := d.at, false
 		if correct {
 			at = at.Add(-b.ClockOffset)

@@ -3,9 +3,9 @@ package journey
 import "encoding/json"
 
 // The wire types mirror the API's JSON. A missing string field and an empty
-// one are treated alike; pointers mark the objects an event may inherit from
-// the batch context; json.RawMessage keeps fields whose JSON type is checked
-// by hand.
+// one are treated alike. Pointers mark the objects an event may inherit from
+// the batch context, and json.RawMessage keeps fields whose JSON type is
+// checked by hand.
 
 type inputContext struct {
 	App              *inputApp     `json:"app"`

@@ -14,7 +14,7 @@ import (
 // client's own timestamp in UTC milliseconds, screen or page, and the
 // properties in key order).
 // It uses nothing time- or random-based, so the same event sent twice gets the
-// same key; clock correction does not change it because at is the client's time.
+// same key. Clock correction does not change it, because at is the client's time.
 func DeriveKey(ev *Event, at time.Time) string {
 	h := sha256.New()
 	field := func(s string) {

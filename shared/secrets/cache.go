@@ -1,10 +1,10 @@
 // Package secrets caches a Secrets Manager secret in memory.
 //
-// A Lambda execution environment fetches each secret once per TTL however
-// many invocations ask at the same time, and keeps serving the last good value
-// for up to MaxStale when a refresh fails (throttling, an outage), so a short
-// Secrets Manager problem does not turn into failed requests. Secret values
-// never appear in errors or logs.
+// A Lambda execution environment fetches each secret once per TTL, however
+// many invocations request it at the same time. When a refresh fails
+// (throttling, an outage) it keeps serving the last good value for up to
+// MaxStale, so a short Secrets Manager problem does not fail requests.
+// Secret values never appear in errors or logs.
 package secrets
 
 import (
@@ -33,7 +33,7 @@ type Options struct {
 	TTL      time.Duration    // how long a fetched value is used before a refresh; default 5m
 	MaxStale time.Duration    // how long past TTL the last value is served while refreshes fail; default 1h
 	Now      func() time.Time // clock; default time.Now
-	Logger   *slog.Logger     // where failed refreshes are logged; default slog.Default()
+	Logger   *slog.Logger     // logger of failed refreshes; default slog.Default()
 }
 
 // Cache holds one secret's value.

@@ -3,6 +3,7 @@ package main
 import (
 	"time"
 
+	"github.com/journeyrelay/relay/shared/breaker"
 	"github.com/journeyrelay/relay/shared/config"
 )
 
@@ -20,6 +21,8 @@ type Config struct {
 	RequestsPerMinute       float64       // GENESYS_REQUESTS_PER_MINUTE
 	Timeout                 time.Duration // GENESYS_TIMEOUT
 	MaxInstances            int           // FLUSH_MAX_INSTANCES
+	BreakerOpenDelay        time.Duration // BREAKER_OPEN_DELAY
+	BreakerMaxOpenDelay     time.Duration // BREAKER_MAX_OPEN_DELAY
 }
 
 func loadConfig(lookup func(string) (string, bool)) (Config, error) {
@@ -37,6 +40,11 @@ func loadConfig(lookup func(string) (string, bool)) (Config, error) {
 		RequestsPerMinute:       env.Float("GENESYS_REQUESTS_PER_MINUTE", 300, 1, 100000),
 		Timeout:                 env.Duration("GENESYS_TIMEOUT", 5*time.Second, 100*time.Millisecond, time.Minute),
 		MaxInstances:            env.Int("FLUSH_MAX_INSTANCES", 3, 1, 1000),
+		BreakerOpenDelay:        env.Duration("BREAKER_OPEN_DELAY", breaker.DefaultOpenDelay, time.Second, time.Hour),
+		BreakerMaxOpenDelay:     env.Duration("BREAKER_MAX_OPEN_DELAY", breaker.DefaultMaxOpenDelay, time.Second, time.Hour),
+	}
+	if cfg.BreakerMaxOpenDelay < cfg.BreakerOpenDelay {
+		env.Invalid("BREAKER_MAX_OPEN_DELAY", "must be at least BREAKER_OPEN_DELAY")
 	}
 	if cfg.ExternalConfigurationID != "" {
 		cfg.TokenFunctionName = env.Required("TOKEN_FUNCTION_NAME")

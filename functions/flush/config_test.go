@@ -37,6 +37,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if cfg.Timeout != 5*time.Second {
 		t.Errorf("timeout: got %v, want 5s", cfg.Timeout)
 	}
+	if cfg.BreakerOpenDelay != 30*time.Second || cfg.BreakerMaxOpenDelay != 5*time.Minute {
+		t.Errorf("breaker delays: got %v and %v, want 30s and 5m", cfg.BreakerOpenDelay, cfg.BreakerMaxOpenDelay)
+	}
 	if cfg.ExternalConfigurationID != "" || cfg.TokenFunctionName != "" {
 		t.Errorf("external events: got configuration %q and token function %q, want both empty",
 			cfg.ExternalConfigurationID, cfg.TokenFunctionName)
@@ -58,6 +61,12 @@ func TestLoadConfigErrors(t *testing.T) {
 		{name: "invalid numbers",
 			change:   map[string]string{"GENESYS_EVENTS_PER_SECOND": "fast", "FLUSH_MAX_INSTANCES": "0"},
 			wantVars: []string{"GENESYS_EVENTS_PER_SECOND", "FLUSH_MAX_INSTANCES"}},
+		{name: "breaker delay out of range",
+			change:   map[string]string{"BREAKER_OPEN_DELAY": "500ms"},
+			wantVars: []string{"BREAKER_OPEN_DELAY"}},
+		{name: "breaker cap under the first delay",
+			change:   map[string]string{"BREAKER_OPEN_DELAY": "2m", "BREAKER_MAX_OPEN_DELAY": "1m"},
+			wantVars: []string{"BREAKER_MAX_OPEN_DELAY"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -41,8 +41,13 @@ func newDeps(cfg Config, awsCfg aws.Config, consumer *queue.Consumer, log *slog.
 			ExternalSourceID:        cfg.ExternalSourceID,
 			Timeout:                 cfg.Timeout,
 		}),
-		Claims:      idempotency.NewStore(db, cfg.TableName, idempotency.Options{}),
-		Breaker:     breaker.New(db, cfg.TableName, breaker.Config{Logger: log, OnStateChange: countTransitions(metrics)}),
+		Claims: idempotency.NewStore(db, cfg.TableName, idempotency.Options{}),
+		Breaker: breaker.New(db, cfg.TableName, breaker.Config{
+			OpenDelay:     cfg.BreakerOpenDelay,
+			MaxOpenDelay:  cfg.BreakerMaxOpenDelay,
+			Logger:        log,
+			OnStateChange: countTransitions(metrics),
+		}),
 		DeadLetters: consumer,
 	}
 	if cfg.TokenFunctionName != "" {

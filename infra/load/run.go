@@ -186,7 +186,7 @@ func (r *run) startStack(ctx context.Context) error {
 		Names:                    names,
 		APIAddr:                  "127.0.0.1:0",
 		SimulatorEventsPerSecond: r.opts.Budget,
-		FunctionEnv:              map[string][]string{"flush": {"GENESYS_EVENTS_PER_SECOND=" + budget}},
+		FunctionEnv:              map[string][]string{"flush": append([]string{"GENESYS_EVENTS_PER_SECOND=" + budget}, r.scenario.FlushEnv...)},
 		FunctionOutputs:          outputs,
 		AWSEndpoint:              r.startProxy,
 		Logger:                   slog.New(slog.NewTextHandler(r.opts.Progress, &slog.HandlerOptions{Level: slog.LevelWarn})),

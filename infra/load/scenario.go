@@ -21,6 +21,10 @@ type Scenario struct {
 	// Secrets Manager GetSecretValue call with ThrottlingException.
 	SecretThrottle float64
 
+	// FlushEnv adds environment variables (KEY=value) to the flush function,
+	// such as breaker delays shortened in the same ratio as the scenario.
+	FlushEnv []string
+
 	// MaxDrain bounds the wait for delivery after the last phase.
 	MaxDrain time.Duration
 
@@ -79,8 +83,10 @@ func Scenarios() []Scenario {
 				{At: 20 * time.Second, Name: "outage 503 for 60s", Faults: &genesyssim.Faults{
 					Outage: &genesyssim.Outage{For: seconds(60)}}},
 			},
+			// One fifth of the breaker's default 30 s first delay and 5 min cap.
+			FlushEnv:    []string{"BREAKER_OPEN_DELAY=6s", "BREAKER_MAX_OPEN_DELAY=1m"},
 			MaxDrain:    240 * time.Second,
-			Compression: "a 5 minute outage shortened to 60 s; the breaker and retry delays are not scaled, because flush reads no setting for them",
+			Compression: "a 5 minute outage shortened to 60 s, and the breaker's open delays shortened in the same ratio (6 s first, 1 min cap)",
 		},
 		{
 			Name:        "storm",

@@ -80,8 +80,18 @@ func (p *Poller) Run(ctx context.Context) {
 // messages that succeeded. It returns the batch's size.
 func (p *Poller) Poll(ctx context.Context) (int, error) {
 	messages, err := p.receive(ctx)
-	if err != nil || len(messages) == 0 {
-		return 0, err
+	if err != nil {
+		if len(messages) == 0 {
+			return 0, err
+		}
+		// Messages already received stay hidden until their visibility
+		// timeout if the batch is dropped, so it goes ahead without the
+		// failed receive, as Lambda's poller does.
+		p.logger().Warn("receive failed; invoking with the messages received so far",
+			"queue", p.QueueURL, "messages", len(messages), "error", err)
+	}
+	if len(messages) == 0 {
+		return 0, nil
 	}
 
 	payload, err := json.Marshal(p.event(messages))

@@ -3,6 +3,7 @@ package localstack
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,7 @@ func startStack(t *testing.T) *Stack {
 		APIAddr:        "127.0.0.1:0",
 		SchedulePeriod: 5 * time.Second,
 		FunctionOutput: testWriter{t},
+		Logger:         slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 	})
 	if err != nil {
 		t.Fatalf("start the local stack: %v", err)

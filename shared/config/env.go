@@ -32,6 +32,12 @@ func (e *Env) Err() error {
 	return errors.Join(e.errs...)
 }
 
+// Invalid records that the variable's value conflicts with another setting,
+// for checks that span several variables.
+func (e *Env) Invalid(name, reason string) {
+	e.fail(name, "%s", reason)
+}
+
 func (e *Env) fail(name, format string, args ...any) {
 	e.errs = append(e.errs, fmt.Errorf("environment variable %s: "+format, append([]any{name}, args...)...))
 }

@@ -95,6 +95,9 @@ func ClientConfig(ctx context.Context, url string) (aws.Config, error) {
 		config.WithRegion(Region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")),
 		config.WithBaseEndpoint(url),
+		// A retried call against the emulator points at a local fault;
+		// the SDK logs each retry with its cause.
+		config.WithClientLogMode(aws.LogRetries),
 	)
 }
 

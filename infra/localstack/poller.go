@@ -26,7 +26,8 @@ var _ QueueClient = (*sqs.Client)(nil)
 
 // Poller feeds a queue to a function the way a Lambda SQS event source
 // mapping with ReportBatchItemFailures does. It receives up to BatchSize
-// messages, waiting up to BatchingWindow to fill the batch, and invokes the
+// messages, waiting up to BatchingWindow to fill the batch and stopping
+// early when the bodies near Lambda's 6 MB payload limit, and invokes the
 // function with an events.SQSEvent. It then deletes the messages the
 // response does not list in batchItemFailures. After a function error, or
 // a response naming a message not in the batch, it deletes nothing. Messages
@@ -38,7 +39,7 @@ type Poller struct {
 	QueueARN       string
 	Region         string
 	Function       Invoker
-	BatchSize      int           // 1 to 10
+	BatchSize      int           // 1 to 10,000, received 10 at a time
 	BatchingWindow time.Duration // MaximumBatchingWindowInSeconds
 	Concurrency    int           // ScalingConfig.MaximumConcurrency; default 2
 	Logger         *slog.Logger
@@ -119,15 +120,23 @@ func (p *Poller) Poll(ctx context.Context) (int, error) {
 	return len(messages), p.delete(ctx, succeeded)
 }
 
-// receive collects up to BatchSize messages within BatchingWindow.
+// maxBatchBytes keeps a batch's bodies under Lambda's 6 MB invocation
+// payload, with room for the event's other fields.
+const maxBatchBytes = 5 << 20
+
+// receive collects up to BatchSize messages within BatchingWindow. When the
+// batch is not full, it receives again at once after a full receive and
+// after a short pause otherwise, until the window ends.
 func (p *Poller) receive(ctx context.Context) ([]sqstypes.Message, error) {
-	size := min(max(p.BatchSize, 1), 10)
+	size := min(max(p.BatchSize, 1), 10000)
 	deadline := time.Now().Add(p.BatchingWindow)
 	var messages []sqstypes.Message
-	for wait := int32(1); len(messages) < size; wait = 0 {
+	bytes := 0
+	for wait := int32(1); len(messages) < size && bytes < maxBatchBytes; wait = 0 {
+		want := min(size-len(messages), 10)
 		out, err := p.Queue.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    aws.String(p.QueueURL),
-			MaxNumberOfMessages:         int32(size - len(messages)),
+			MaxNumberOfMessages:         int32(want),
 			WaitTimeSeconds:             wait,
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
 			MessageAttributeNames:       []string{"All"},
@@ -136,12 +145,17 @@ func (p *Poller) receive(ctx context.Context) ([]sqstypes.Message, error) {
 			return messages, fmt.Errorf("receive from %s: %w", p.QueueURL, err)
 		}
 		messages = append(messages, out.Messages...)
+		for _, m := range out.Messages {
+			bytes += len(aws.ToString(m.Body))
+		}
 
 		remaining := time.Until(deadline)
 		if len(messages) == 0 || remaining <= 0 {
 			break
 		}
-		sleep(ctx, min(remaining, 100*time.Millisecond))
+		if len(out.Messages) < want {
+			sleep(ctx, min(remaining, 100*time.Millisecond))
+		}
 	}
 	return messages, nil
 }

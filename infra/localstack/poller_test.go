@@ -250,3 +250,35 @@ func TestPollerFailedMessageReachesDeadLetterQueue(t *testing.T) {
 		t.Errorf("source queue: got %d messages, want 0", visible+inFlight)
 	}
 }
+
+func TestPollerFillsBatchesLargerThanOneReceive(t *testing.T) {
+	q := startQueue(t, uniqueNames())
+	bodies := make([]string, 25)
+	for i := range bodies {
+		bodies[i] = fmt.Sprintf("m-%d", i)
+	}
+	q.send(t, q.res.QueueURL, bodies...)
+	fn := &fakeFunction{output: []byte(`{"batchItemFailures":[]}`)}
+	p := q.poller(fn)
+	p.BatchSize = 100
+	p.BatchingWindow = 2 * time.Second
+
+	n, err := p.Poll(context.Background())
+	if err != nil {
+		t.Fatalf("Poll: %v", err)
+	}
+
+	if n != 25 {
+		t.Errorf("batch size: got %d, want all 25 messages in one batch", n)
+	}
+	var event events.SQSEvent
+	if err := json.Unmarshal(fn.calls()[0], &event); err != nil {
+		t.Fatal(err)
+	}
+	if len(event.Records) != 25 {
+		t.Errorf("records in the event: got %d, want 25", len(event.Records))
+	}
+	if visible, inFlight := q.counts(t, q.res.QueueURL); visible != 0 || inFlight != 0 {
+		t.Errorf("queue: got %d visible and %d in flight, want it empty", visible, inFlight)
+	}
+}

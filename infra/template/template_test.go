@@ -306,7 +306,7 @@ func TestFlushSettings(t *testing.T) {
 	}
 	want := FlushSettings{
 		Timeout:           60 * time.Second,
-		BatchSize:         10,
+		BatchSize:         100,
 		BatchingWindow:    time.Second,
 		MaxConcurrency:    2,
 		VisibilityTimeout: 6 * time.Minute,

@@ -85,9 +85,8 @@ func (p *Poller) Poll(ctx context.Context) (int, error) {
 		if len(messages) == 0 {
 			return 0, err
 		}
-		// Messages already received stay hidden until their visibility
-		// timeout if the batch is dropped, so it goes ahead without the
-		// failed receive, as Lambda's poller does.
+		// Dropping the batch would hide the messages already received
+		// until their visibility timeout ends, so the batch goes ahead.
 		p.logger().Warn("receive failed; invoking with the messages received so far",
 			"queue", p.QueueURL, "messages", len(messages), "error", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/journeyrelay/relay/shared/delivery"
 	"github.com/journeyrelay/relay/shared/queue"
+	"github.com/journeyrelay/relay/shared/sdkhttp"
 	"github.com/journeyrelay/relay/shared/telemetry"
 )
 
@@ -31,6 +32,7 @@ func main() {
 		lambda.Start(failing{err: err}.Handle)
 		return
 	}
+	awsCfg.HTTPClient = sdkhttp.BufferBodies(awsCfg.HTTPClient)
 
 	consumer := queue.NewConsumer(sqs.NewFromConfig(awsCfg), cfg.QueueURL, cfg.DeadLetterQueueURL)
 	engine := delivery.New(newDeps(cfg, awsCfg, consumer, log, metrics), engineConfig(cfg, log, metrics))

@@ -14,6 +14,7 @@ import (
 	"github.com/journeyrelay/relay/shared/appkeys"
 	"github.com/journeyrelay/relay/shared/ingest"
 	"github.com/journeyrelay/relay/shared/queue"
+	"github.com/journeyrelay/relay/shared/sdkhttp"
 	"github.com/journeyrelay/relay/shared/secrets"
 	"github.com/journeyrelay/relay/shared/skew"
 	"github.com/journeyrelay/relay/shared/telemetry"
@@ -36,6 +37,7 @@ func main() {
 		lambda.Start(misconfigured{metrics: metrics}.Handle)
 		return
 	}
+	awsCfg.HTTPClient = sdkhttp.BufferBodies(awsCfg.HTTPClient)
 	keys := secrets.NewCache(secretsmanager.NewFromConfig(awsCfg), cfg.AppKeysSecretID,
 		secrets.Options{TTL: cfg.SecretTTL, MaxStale: cfg.SecretMaxStale, Logger: log})
 	service := ingest.NewService(cfg.Service,

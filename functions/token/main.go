@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/journeyrelay/relay/shared/sdkhttp"
 	"github.com/journeyrelay/relay/shared/secrets"
 	"github.com/journeyrelay/relay/shared/telemetry"
 	"github.com/journeyrelay/relay/shared/token"
@@ -31,6 +32,7 @@ func main() {
 		lambda.Start(misconfigured{err: err}.Handle)
 		return
 	}
+	awsCfg.HTTPClient = sdkhttp.BufferBodies(awsCfg.HTTPClient)
 	getter := countingGetter{next: secretsmanager.NewFromConfig(awsCfg), metrics: metrics}
 	secret := secrets.NewCache(getter, cfg.SecretID,
 		secrets.Options{TTL: cfg.SecretTTL, MaxStale: cfg.SecretMaxStale, Logger: log})

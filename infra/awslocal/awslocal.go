@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/sivchari/kumo"
+
+	"github.com/journeyrelay/relay/shared/sdkhttp"
 )
 
 // Region is the region every emulated resource lives in.
@@ -91,14 +93,19 @@ func (e *Emulator) Close() {
 // ClientConfig returns an aws.Config for the emulator at url: static
 // credentials, Region, and url as the base endpoint of every service.
 func ClientConfig(ctx context.Context, url string) (aws.Config, error) {
-	return config.LoadDefaultConfig(ctx,
+	cfg, err := config.LoadDefaultConfig(ctx,
 		config.WithRegion(Region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")),
 		config.WithBaseEndpoint(url),
-		// A retried call against the emulator points at a local fault;
-		// the SDK logs each retry with its cause.
+		// A retried call against the emulator points at a local fault, so
+		// the SDK logs each retry with the operation's name.
 		config.WithClientLogMode(aws.LogRetries),
 	)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.HTTPClient = sdkhttp.BufferBodies(cfg.HTTPClient)
+	return cfg, nil
 }
 
 // provisioned numbers the resource sets made in this process. kumo keeps its

@@ -20,8 +20,8 @@ const (
 	// delivers, so that the rate limiter always has events waiting.
 	drainReceives = 3
 
-	// receiveWait is how long a drain's first receive of a round waits on an
-	// empty queue before the drain ends.
+	// receiveWait is how long the first receive of a round waits on an empty
+	// queue. When it returns no message, the worker ends.
 	receiveWait = time.Second
 
 	// drainWorkers is how many receive-deliver-settle loops a drain runs at once.
@@ -47,8 +47,10 @@ func (r *DrainResult) add(other DrainResult) {
 	r.DeadLettered += other.DeadLettered
 }
 
-// drain receives, delivers and settles rounds of messages until the queue is
-// empty or the invocation is close to its deadline. Two workers overlap so
+// drain receives, delivers and settles rounds of messages until a receive
+// that waits receiveWait finds the queue empty, or the invocation is close to
+// its deadline. The whole drain holds one rate-share lease from its first
+// delivery to its end. Two workers overlap so
 // that one receives and settles while the other's events wait for the rate
 // limiter. Each round is settled before its worker receives again, so an
 // interrupted drain redoes at most the rounds in flight, and the idempotency
@@ -60,10 +62,12 @@ func (h handler) drain(ctx context.Context) (DrainResult, error) {
 		errs   []error
 		wg     sync.WaitGroup
 	)
+	end := h.engine.Begin(ctx)
+	defer end()
 	for range drainWorkers {
 		wg.Go(func() {
 			for enoughTime(ctx) {
-				msgs, empty, err := h.receiveRound(ctx)
+				msgs, stop, err := h.receiveRound(ctx)
 				if err != nil {
 					mu.Lock()
 					errs = append(errs, err)
@@ -76,7 +80,7 @@ func (h handler) drain(ctx context.Context) (DrainResult, error) {
 					result.add(tally)
 					mu.Unlock()
 				}
-				if empty {
+				if stop {
 					return
 				}
 			}
@@ -90,8 +94,12 @@ func (h handler) drain(ctx context.Context) (DrainResult, error) {
 }
 
 // receiveRound collects up to drainReceives batches and reports whether the
-// queue looked empty (a receive returned fewer than a full batch). Only the
-// first receive waits for messages, so that a round never idles once it has some.
+// worker should stop. It stops when the round's first receive, which waits up
+// to receiveWait, returns no message, or when a receive fails. Only that
+// first receive waits, so that a round never idles once it has messages. A
+// later receive that returns less than a full batch ends the round but not
+// the worker, because a receive without a wait samples only part of the
+// queue and can come back short while messages remain.
 func (h handler) receiveRound(ctx context.Context) ([]queue.Message, bool, error) {
 	var msgs []queue.Message
 	for i := range drainReceives {
@@ -107,9 +115,12 @@ func (h handler) receiveRound(ctx context.Context) ([]queue.Message, bool, error
 			}
 			return nil, true, fmt.Errorf("drain: %w", err)
 		}
+		if len(batch) == 0 {
+			return msgs, i == 0, nil
+		}
 		msgs = append(msgs, batch...)
 		if len(batch) < queue.MaxBatchEntries {
-			return msgs, true, nil
+			return msgs, false, nil
 		}
 	}
 	return msgs, false, nil

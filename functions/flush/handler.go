@@ -18,6 +18,10 @@ import (
 // Deliverer is the delivery engine.
 type Deliverer interface {
 	Deliver(ctx context.Context, msgs []queue.Message) []delivery.Outcome
+
+	// Begin starts an invocation that calls Deliver several times and returns
+	// the function that ends it.
+	Begin(ctx context.Context) (end func())
 }
 
 // Queue is the part of the SQS consumer the handler uses.

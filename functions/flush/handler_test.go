@@ -22,6 +22,19 @@ type scriptedEngine struct {
 	mu       sync.Mutex
 	outcomes map[string]delivery.Outcome
 	calls    [][]queue.Message
+	begun    int // Begin calls
+	ended    int // calls of the functions Begin returned
+}
+
+func (e *scriptedEngine) Begin(context.Context) func() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.begun++
+	return func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.ended++
+	}
 }
 
 func (e *scriptedEngine) Deliver(_ context.Context, msgs []queue.Message) []delivery.Outcome {
@@ -40,19 +53,26 @@ func (e *scriptedEngine) Deliver(_ context.Context, msgs []queue.Message) []deli
 	return out
 }
 
-// memoryQueue hands out its messages in batches of ten and records what was
-// deleted and delayed.
+// memoryQueue hands out its messages in batches of ten, or of batchSize when
+// set, and records what was deleted and delayed.
 type memoryQueue struct {
-	mu      sync.Mutex
-	pending []queue.Message
-	deleted []string
-	delayed map[string]time.Duration
+	mu        sync.Mutex
+	pending   []queue.Message
+	deleted   []string
+	delayed   map[string]time.Duration
+	batchSize int
+	waits     []time.Duration // the wait of each receive
 }
 
-func (q *memoryQueue) Receive(context.Context, time.Duration) ([]queue.Message, error) {
+func (q *memoryQueue) Receive(_ context.Context, wait time.Duration) ([]queue.Message, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	n := min(len(q.pending), queue.MaxBatchEntries)
+	q.waits = append(q.waits, wait)
+	size := queue.MaxBatchEntries
+	if q.batchSize > 0 {
+		size = q.batchSize
+	}
+	n := min(len(q.pending), size)
 	batch := q.pending[:n]
 	q.pending = q.pending[n:]
 	return batch, nil
@@ -226,6 +246,42 @@ func TestHandleScheduleDrainsQueue(t *testing.T) {
 	}
 	if delivered != 45 {
 		t.Errorf("messages delivered over %d rounds: got %d, want 45", len(engine.calls), delivered)
+	}
+	if engine.begun != 1 {
+		t.Errorf("Begin calls: got %d, want 1", engine.begun)
+	}
+	if engine.ended != 1 {
+		t.Errorf("invocations ended: got %d, want 1", engine.ended)
+	}
+}
+
+// A receive can return less than a full batch while messages remain, so the
+// drain goes on until a receive that waits finds nothing.
+func TestHandleScheduleDrainsShortBatches(t *testing.T) {
+	q := &memoryQueue{batchSize: 3}
+	for i := range 45 {
+		q.pending = append(q.pending, queue.Message{ID: fmt.Sprintf("m-%02d", i)})
+	}
+	engine := &scriptedEngine{}
+	h, _ := newTestHandler(engine, q)
+
+	out, err := h.Handle(context.Background(), readFixture(t, "schedule.json"))
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+
+	if got := out.(DrainResult); got.Received != 45 {
+		t.Errorf("received: got %d, want 45", got.Received)
+	}
+	if len(q.pending) != 0 {
+		t.Errorf("pending: got %d, want 0", len(q.pending))
+	}
+	if len(q.deleted) != 45 {
+		t.Errorf("deleted: got %d, want 45", len(q.deleted))
+	}
+	last := q.waits[len(q.waits)-1]
+	if last != receiveWait {
+		t.Errorf("wait of the last receive: got %v, want %v", last, receiveWait)
 	}
 }
 

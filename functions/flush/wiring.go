@@ -15,6 +15,7 @@ import (
 	"github.com/journeyrelay/relay/shared/genesys"
 	"github.com/journeyrelay/relay/shared/idempotency"
 	"github.com/journeyrelay/relay/shared/queue"
+	"github.com/journeyrelay/relay/shared/rateshare"
 	"github.com/journeyrelay/relay/shared/telemetry"
 	"github.com/journeyrelay/relay/shared/token"
 )
@@ -27,6 +28,7 @@ var (
 	_ delivery.Tokens       = (*token.Client)(nil)
 	_ delivery.DeadLetterer = (*queue.Consumer)(nil)
 	_ delivery.Metrics      = (*telemetry.Recorder)(nil)
+	_ delivery.Leases       = (*rateshare.Leases)(nil)
 	_ Deliverer             = (*delivery.Engine)(nil)
 )
 
@@ -49,6 +51,7 @@ func newDeps(cfg Config, awsCfg aws.Config, consumer *queue.Consumer, log *slog.
 			OnStateChange: countTransitions(metrics),
 		}),
 		DeadLetters: consumer,
+		Leases:      rateshare.New(db, cfg.TableName, rateshare.Options{}),
 	}
 	if cfg.TokenFunctionName != "" {
 		deps.Tokens = token.NewClient(lambda.NewFromConfig(awsCfg), cfg.TokenFunctionName,

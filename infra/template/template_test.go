@@ -37,6 +37,7 @@ var minimalGrants = map[string][]Grant{
 		Grant{"dynamodb:PutItem", GetAtt("Table", "Arn")},
 		Grant{"dynamodb:UpdateItem", GetAtt("Table", "Arn")},
 		Grant{"dynamodb:DeleteItem", GetAtt("Table", "Arn")},
+		Grant{"dynamodb:Query", GetAtt("Table", "Arn")},
 		Grant{"lambda:InvokeFunction", GetAtt("TokenFunction", "Arn")},
 	),
 	"TokenFunction": append(logGrants("TokenLogGroup"),

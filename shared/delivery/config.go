@@ -22,6 +22,7 @@ const (
 	DefaultAttemptBase          = 200 * time.Millisecond
 	DefaultAttemptMax           = 5 * time.Second
 	DefaultClaimTTL             = 5 * time.Minute
+	DefaultShareRefresh         = 2 * time.Second
 	minHeldVisibility           = time.Second
 	maxDetailExcerpt            = 300
 	bookkeepingTimeout          = 3 * time.Second
@@ -31,15 +32,21 @@ const (
 // Config sets up an Engine. Zero fields take the defaults above.
 type Config struct {
 	// EventsPerSecond is the budget of APP and WEB events across all flush
-	// instances (GENESYS_EVENTS_PER_SECOND). Each instance takes an equal share.
+	// instances (GENESYS_EVENTS_PER_SECOND). Each delivering invocation takes
+	// an equal share, see Deps.Leases.
 	EventsPerSecond float64
 
 	// RequestsPerMinute is the budget of external-events requests per access
 	// token across all instances (GENESYS_REQUESTS_PER_MINUTE).
 	RequestsPerMinute float64
 
-	// Instances is how many flush instances can run at once (FLUSH_MAX_INSTANCES).
+	// Instances is how many flush instances can run at once
+	// (FLUSH_MAX_INSTANCES). A share is never below budget / Instances.
 	Instances int
+
+	// ShareRefresh is how often a delivering invocation counts the live
+	// rate-share leases again.
+	ShareRefresh time.Duration
 
 	// Concurrency caps the APP and WEB requests in flight in one instance.
 	Concurrency int
@@ -104,6 +111,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.AttemptBase, DefaultAttemptBase)
 	setDefault(&c.AttemptMax, DefaultAttemptMax)
 	setDefault(&c.ClaimTTL, DefaultClaimTTL)
+	setDefault(&c.ShareRefresh, DefaultShareRefresh)
 	if c.Now == nil {
 		c.Now = time.Now
 	}

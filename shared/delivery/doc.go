@@ -41,15 +41,32 @@
 // Genesys publishes no limit for app and web events, so the relay keeps to
 // GENESYS_EVENTS_PER_SECOND (Config.EventsPerSecond) across every flush
 // instance, and external events keep to GENESYS_REQUESTS_PER_MINUTE per token.
-// The function's reserved concurrency caps the instances at
-// FLUSH_MAX_INSTANCES, and each instance takes an equal share: a smooth
-// failsafe-go rate limiter at EventsPerSecond/Instances for APP and WEB, and
-// one at RequestsPerMinute/Instances for external-events requests. A Lambda
-// instance runs one invocation at a time and the Engine lives as long as the
-// process, so the share holds across the invocations of one instance. No
-// state is shared between instances for the budget: an idle instance leaves
-// its share unused, and a 429 with Retry-After pauses every sender of that
-// instance until the delay ends.
+// Each lane has a smooth failsafe-go rate limiter at the instance's share.
+//
+// The share follows the invocations that are delivering, through leases in
+// the relay's DynamoDB table (Deps.Leases, package rateshare). The first
+// Deliver of an invocation registers a lease that lasts until the
+// invocation's deadline, and the end of the invocation deletes it. The
+// invocation counts the live leases before it sends and every
+// Config.ShareRefresh while it runs, and takes budget / max(1, live leases),
+// but never less than budget / Config.Instances (FLUSH_MAX_INSTANCES, which
+// the function's reserved concurrency enforces). A failsafe-go limiter has a
+// fixed rate, so a new share replaces the lane's limiter, and the 429 pause
+// of the lane is kept.
+//
+// The sum of the shares stays within the budget except for short overlaps.
+// After an invocation joins, the others keep their larger share until their
+// next count, at most Config.ShareRefresh later. A sender already waiting on
+// a replaced limiter keeps its permit time. The lease count is a
+// snapshot, so an instance that starts an invocation between two short
+// invocations of another can also take a larger share than it should until
+// its next count. When the table cannot be read or written, the invocation
+// falls back to budget / Config.Instances, which keeps the sum within the
+// budget on its own, and logs the failure once. Without Deps.Leases every
+// instance keeps that fixed share. A Lambda instance runs one invocation at
+// a time and the Engine lives as long as the process, so an instance's
+// limiter spans its invocations. A 429 with Retry-After pauses every sender
+// of that instance until the delay ends.
 //
 // # Surviving an outage without dead letters
 //

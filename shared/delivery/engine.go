@@ -24,6 +24,10 @@ type Deps struct {
 	Breaker     Breaker
 	Tokens      Tokens
 	DeadLetters DeadLetterer
+
+	// Leases sizes the rate shares to the delivering invocations. When it is
+	// nil, each instance keeps the fixed share of budget / Config.Instances.
+	Leases Leases
 }
 
 // Engine delivers queued journey events to Genesys. One Engine lives for the
@@ -34,6 +38,7 @@ type Engine struct {
 	cfg      Config
 	app      *lane // APP and WEB events: one request per event
 	external *lane // CUSTOM events: one request per batch
+	shares   *shares
 }
 
 // New returns an Engine. It panics when a required dependency is missing,
@@ -46,26 +51,91 @@ func New(deps Deps, cfg Config) *Engine {
 	if cfg.ExternalEnabled && deps.Tokens == nil {
 		panic("delivery.New: Tokens is required when ExternalEnabled is set")
 	}
-	instances := float64(cfg.Instances)
-	return &Engine{
+	e := &Engine{
 		deps:     deps,
 		cfg:      cfg,
-		app:      newLane(time.Duration(float64(time.Second) * instances / cfg.EventsPerSecond)),
-		external: newLane(time.Duration(float64(time.Minute) * instances / cfg.RequestsPerMinute)),
+		app:      newLane(time.Second, cfg.EventsPerSecond, cfg.Instances),
+		external: newLane(time.Minute, cfg.RequestsPerMinute, cfg.Instances),
+	}
+	e.shares = &shares{
+		leases:    deps.Leases,
+		instances: cfg.Instances,
+		refresh:   cfg.ShareRefresh,
+		logger:    cfg.Logger,
+		lanes:     []*lane{e.app, e.external},
+	}
+	return e
+}
+
+// Begin starts one invocation and returns the function that ends it. The
+// first Deliver after Begin registers the invocation's rate-share lease, and
+// end deletes it, so Deliver calls between the two share one lease. Deliver
+// calls Begin itself, so a caller needs it only for an invocation that calls
+// Deliver several times, as the scheduled drain does. end may be called more
+// than once.
+func (e *Engine) Begin(ctx context.Context) (end func()) {
+	e.shares.begin(ctx)
+	var once sync.Once
+	return func() {
+		once.Do(func() { e.shares.end(ctx) })
 	}
 }
 
-// lane is one rate budget: a smooth limiter plus a pause that every sender
-// waits out after Genesys responded with 429 and a Retry-After.
+// Rates returns the instance's current share of each budget: APP and WEB
+// events per second and external-events requests per minute.
+func (e *Engine) Rates() (eventsPerSecond, requestsPerMinute float64) {
+	return e.app.rate(), e.external.rate()
+}
+
+// lane is one rate budget: a smooth limiter at the instance's share of the
+// budget plus a pause that every sender waits out after Genesys responded
+// with 429 and a Retry-After.
 type lane struct {
-	limiter ratelimiter.RateLimiter[any]
+	unit   time.Duration // the period the budget is counted in
+	budget float64       // permits per unit across all instances
+
+	// limiter is replaced when the share changes, because a failsafe-go rate
+	// limiter has a fixed rate.
+	limiter atomic.Pointer[ratelimiter.RateLimiter[any]]
 
 	mu          sync.Mutex
+	divisor     int // the budget is divided by this number
 	pausedUntil time.Time
 }
 
-func newLane(interval time.Duration) *lane {
-	return &lane{limiter: ratelimiter.NewSmoothWithMaxRate[any](max(interval, time.Microsecond))}
+func newLane(unit time.Duration, budget float64, divisor int) *lane {
+	l := &lane{unit: unit, budget: budget}
+	l.share(divisor)
+	return l
+}
+
+// share sets the limiter to budget / divisor and reports whether the share
+// changed. A sender already waiting on the old limiter keeps the permit time
+// it was given, so for up to one Config.Concurrency of permits the old and
+// the new rate overlap.
+func (l *lane) share(divisor int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if divisor == l.divisor {
+		return false
+	}
+	interval := time.Duration(float64(l.unit) * float64(divisor) / l.budget)
+	limiter := ratelimiter.NewSmoothWithMaxRate[any](max(interval, time.Microsecond))
+	l.limiter.Store(&limiter)
+	l.divisor = divisor
+	return true
+}
+
+// rate returns the permits per unit of the current share.
+func (l *lane) rate() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.budget / float64(l.divisor)
+}
+
+// acquire waits for a permit of the current limiter, for at most maxWait.
+func (l *lane) acquire(ctx context.Context, maxWait time.Duration) error {
+	return (*l.limiter.Load()).AcquirePermitWithMaxWait(ctx, maxWait)
 }
 
 func (l *lane) pause(until time.Time) {
@@ -109,6 +179,12 @@ type run struct {
 func (e *Engine) Deliver(ctx context.Context, msgs []queue.Message) []Outcome {
 	r := &run{Engine: e, owner: uuid.NewString(), deadline: e.deadline(ctx)}
 	items := make([]*item, len(msgs))
+
+	end := e.Begin(ctx)
+	defer end()
+	if len(msgs) > 0 {
+		e.shares.join(ctx, r.deadline)
+	}
 
 	// Each APP or WEB event is sent as soon as its claim is taken, so that
 	// claims overlap with the sends of other events.

@@ -62,7 +62,7 @@ func (r *run) awaitTurn(ctx context.Context, l *lane) error {
 		if maxWait <= 0 {
 			return errNoTime
 		}
-		if err := l.limiter.AcquirePermitWithMaxWait(ctx, maxWait); err != nil {
+		if err := l.acquire(ctx, maxWait); err != nil {
 			return err
 		}
 		if !l.paused().After(r.cfg.Now()) {

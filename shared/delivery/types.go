@@ -88,6 +88,19 @@ type Tokens interface {
 	Refresh(ctx context.Context, rejected string) (string, error)
 }
 
+// Leases registers the flush invocations that are delivering and counts them
+// across every flush instance. *rateshare.Leases implements it.
+type Leases interface {
+	// Register writes the lease of invocation id, live until until.
+	Register(ctx context.Context, id string, until time.Time) error
+
+	// Release deletes the lease of invocation id.
+	Release(ctx context.Context, id string) error
+
+	// Live returns the number of leases that are live now.
+	Live(ctx context.Context) (int, error)
+}
+
 // DeadLetterer copies a message to the dead-letter queue with its reason.
 type DeadLetterer interface {
 	DeadLetter(ctx context.Context, msg queue.Message, reason, detail string) error

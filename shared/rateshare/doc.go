@@ -1,0 +1,13 @@
+// Package rateshare keeps one lease item per delivering flush invocation in
+// the relay's DynamoDB table, so that each invocation can count the others
+// and take an equal share of the Genesys rate budget.
+//
+// Start with New and Leases.Register. Every lease lives in the partition
+// pk "rateshare#flush" with the invocation's id as its sort key. An
+// invocation registers its lease when it starts delivering, deletes it with
+// Release when it ends, and counts the live leases with Live, which is one
+// strongly consistent Query of the partition. A lease stops counting at its
+// lease_until time (the invocation's deadline), so the lease of a crashed
+// invocation stops counting at that deadline even before DynamoDB's TTL
+// removes the item through expires_at.
+package rateshare

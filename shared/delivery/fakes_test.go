@@ -197,6 +197,7 @@ type harness struct {
 	breaker  *fakeBreaker
 	tokens   *fakeTokens
 	dead     *fakeDeadLetters
+	leases   Leases // nil keeps the fixed rate share
 	metrics  *telemetry.Recorder
 	now      time.Time
 	mu       sync.Mutex
@@ -247,6 +248,7 @@ func (h *harness) engine() *Engine {
 		Breaker:     h.breaker,
 		Tokens:      h.tokens,
 		DeadLetters: h.dead,
+		Leases:      h.leases,
 	}, cfg)
 }
 

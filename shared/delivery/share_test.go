@@ -88,10 +88,8 @@ func shareEngine(h *harness, leases Leases, log *slog.Logger) *Engine {
 	h.cfg.Instances = 3
 	h.cfg.ShareRefresh = 5 * time.Millisecond
 	h.cfg.Logger = log
-	e := h.engine()
-	e.deps.Leases = leases
-	e.shares.leases = leases
-	return e
+	h.leases = leases
+	return h.engine()
 }
 
 // deliverOne delivers one APP event through e with a one-minute deadline.
@@ -162,7 +160,6 @@ func TestLaneShareKeepsPause(t *testing.T) {
 func TestShareFixedWithoutLeases(t *testing.T) {
 	h := newHarness()
 	e := shareEngine(h, nil, nil)
-	e.shares.leases = nil
 	deliverOne(t, h, e, "k1")
 
 	events, requests := e.Rates()

@@ -123,14 +123,18 @@ func (p *Poller) Poll(ctx context.Context) (int, error) {
 // payload, with room for the event's other fields.
 const maxBatchBytes = 5 << 20
 
-// receive collects up to BatchSize messages within BatchingWindow. When the
-// batch is not full, it receives again at once after a full receive and
-// after a short pause otherwise, until the window ends.
+// receive collects up to BatchSize messages. The batching window starts with
+// the first message. While receives come back full it receives again at once,
+// and after a short receive it waits out the window once and then takes what
+// has arrived, so that a slow trickle costs two or three receives per batch
+// rather than one per message.
 func (p *Poller) receive(ctx context.Context) ([]sqstypes.Message, error) {
 	size := min(max(p.BatchSize, 1), 10000)
-	deadline := time.Now().Add(p.BatchingWindow)
-	var messages []sqstypes.Message
-	bytes := 0
+	var (
+		messages []sqstypes.Message
+		deadline time.Time
+		bytes    int
+	)
 	for wait := int32(1); len(messages) < size && bytes < maxBatchBytes; wait = 0 {
 		want := min(size-len(messages), 10)
 		out, err := p.Queue.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
@@ -148,13 +152,20 @@ func (p *Poller) receive(ctx context.Context) ([]sqstypes.Message, error) {
 			bytes += len(aws.ToString(m.Body))
 		}
 
-		remaining := time.Until(deadline)
-		if len(messages) == 0 || remaining <= 0 {
+		if len(messages) == 0 {
 			break
 		}
-		if len(out.Messages) < want {
-			sleep(ctx, min(remaining, 100*time.Millisecond))
+		if deadline.IsZero() {
+			deadline = time.Now().Add(p.BatchingWindow)
 		}
+		if len(out.Messages) == want {
+			continue
+		}
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
+			break
+		}
+		sleep(ctx, remaining)
 	}
 	return messages, nil
 }

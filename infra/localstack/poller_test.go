@@ -282,3 +282,36 @@ func TestPollerFillsBatchesLargerThanOneReceive(t *testing.T) {
 		t.Errorf("queue: got %d visible and %d in flight, want it empty", visible, inFlight)
 	}
 }
+
+// tricklingQueue returns one message per receive, as a queue that is fed
+// slowly does.
+type tricklingQueue struct {
+	receives int
+}
+
+func (q *tricklingQueue) ReceiveMessage(_ context.Context, _ *sqs.ReceiveMessageInput, _ ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	q.receives++
+	id := fmt.Sprintf("m-%d", q.receives)
+	return &sqs.ReceiveMessageOutput{Messages: []sqstypes.Message{{MessageId: aws.String(id), Body: aws.String(id)}}}, nil
+}
+
+func (q *tricklingQueue) DeleteMessageBatch(_ context.Context, _ *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
+	return &sqs.DeleteMessageBatchOutput{}, nil
+}
+
+func TestPollerWaitsOutWindowOnce(t *testing.T) {
+	queue := &tricklingQueue{}
+	p := &Poller{Queue: queue, QueueURL: "q", Function: &fakeFunction{}, BatchSize: 100, BatchingWindow: 200 * time.Millisecond}
+
+	messages, err := p.receive(context.Background())
+	if err != nil {
+		t.Fatalf("receive: %v", err)
+	}
+
+	if queue.receives != 2 {
+		t.Errorf("receives: got %d, want 2 (one before the window and one after it)", queue.receives)
+	}
+	if len(messages) != 2 {
+		t.Errorf("messages: got %d, want 2", len(messages))
+	}
+}

@@ -124,10 +124,9 @@ func (p *Poller) Poll(ctx context.Context) (int, error) {
 const maxBatchBytes = 5 << 20
 
 // receive collects up to BatchSize messages. The batching window starts with
-// the first message. While receives come back full it receives again at once,
-// and after a short receive it waits out the window once and then takes what
-// has arrived, so that a slow trickle costs two or three receives per batch
-// rather than one per message.
+// the first message, and a full receive is followed by another at once.
+// After a short receive, it waits out the window and takes what has arrived,
+// so a slow trickle costs two or three receives per batch.
 func (p *Poller) receive(ctx context.Context) ([]sqstypes.Message, error) {
 	size := min(max(p.BatchSize, 1), 10000)
 	var (

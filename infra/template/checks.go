@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/awslabs/goformation/v7/cloudformation/dynamodb"
 	"github.com/awslabs/goformation/v7/cloudformation/serverless"
 )
 
@@ -99,13 +101,23 @@ func CheckRuntime(t *Template) error {
 	return errors.Join(errs...)
 }
 
-// CheckTable checks every DynamoDB table: string keys pk and sk, on-demand
-// billing, TTL on expires_at and point-in-time recovery.
+// CheckTable checks every DynamoDB table: string keys pk and sk, TTL on
+// expires_at and point-in-time recovery. Billing is on-demand, or provisioned
+// with write capacity for at least two writes (a claim and a delivered mark)
+// per event of flush's GENESYS_EVENTS_PER_SECOND.
 func CheckTable(t *Template) error {
 	var errs []error
 	tables := t.GetAllDynamoDBTableResources()
 	if len(tables) == 0 {
 		return errors.New("no DynamoDB table")
+	}
+	flushEnv, err := t.environment("FlushFunction")
+	if err != nil {
+		return err
+	}
+	eventsPerSecond, err := strconv.ParseFloat(flushEnv["GENESYS_EVENTS_PER_SECOND"], 64)
+	if err != nil {
+		return fmt.Errorf("FlushFunction: GENESYS_EVENTS_PER_SECOND: %w", err)
 	}
 	for _, id := range sortedKeys(tables) {
 		table := tables[id]
@@ -120,7 +132,7 @@ func CheckTable(t *Template) error {
 		errs = append(errs,
 			expect(id, "KeySchema", strings.Join(keys, ", "), "pk HASH, sk RANGE"),
 			expect(id, "AttributeDefinitions", strings.Join(attributes, ", "), "pk S, sk S"),
-			expect(id, "BillingMode", valueOr(table.BillingMode, ""), "PAY_PER_REQUEST"))
+			checkCapacity(id, valueOr(table.BillingMode, ""), table.ProvisionedThroughput, eventsPerSecond))
 
 		ttl := table.TimeToLiveSpecification
 		if ttl == nil || !ttl.Enabled || valueOr(ttl.AttributeName, "") != "expires_at" {
@@ -132,6 +144,29 @@ func CheckTable(t *Template) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkCapacity checks a table's billing mode and, when it is provisioned,
+// that its write capacity covers two writes per event of the rate budget.
+func checkCapacity(id, mode string, throughput *dynamodb.Table_ProvisionedThroughput, eventsPerSecond float64) error {
+	switch mode {
+	case "PAY_PER_REQUEST":
+		if throughput != nil {
+			return fmt.Errorf("%s: ProvisionedThroughput is set although BillingMode is PAY_PER_REQUEST", id)
+		}
+		return nil
+	case "PROVISIONED":
+		if throughput == nil {
+			return fmt.Errorf("%s: BillingMode PROVISIONED requires ProvisionedThroughput, which is missing", id)
+		}
+		if want := 2 * eventsPerSecond; float64(throughput.WriteCapacityUnits) < want {
+			return fmt.Errorf("%s: WriteCapacityUnits: got %d, want at least %g, two per event of GENESYS_EVENTS_PER_SECOND",
+				id, throughput.WriteCapacityUnits, want)
+		}
+		return nil
+	default:
+		return fmt.Errorf("%s: BillingMode: got %q, want PAY_PER_REQUEST or PROVISIONED", id, mode)
+	}
 }
 
 // CheckRedrive checks that each queue read by an SQS event source redrives

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awslabs/goformation/v7/cloudformation/dynamodb"
 	"github.com/journeyrelay/relay/shared/delivery"
 	"github.com/journeyrelay/relay/shared/telemetry"
 )
@@ -204,6 +205,13 @@ func TestChecksRejectMutations(t *testing.T) {
 		{"no point-in-time recovery", "table", func(t *testing.T, tpl *Template) {
 			table(t, tpl).PointInTimeRecoverySpecification = nil
 		}, "point-in-time recovery"},
+		{"capacity on an on-demand table", "table", func(t *testing.T, tpl *Template) {
+			table(t, tpl).ProvisionedThroughput = &dynamodb.Table_ProvisionedThroughput{ReadCapacityUnits: 5, WriteCapacityUnits: 5}
+		}, "ProvisionedThroughput is set"},
+		{"unknown billing mode", "table", func(t *testing.T, tpl *Template) {
+			mode := "ON_DEMAND"
+			table(t, tpl).BillingMode = &mode
+		}, "want PAY_PER_REQUEST or PROVISIONED"},
 		{"payload format 1.0", "api", func(t *testing.T, tpl *Template) {
 			tpl.rawProperty("IngestFunction", "Events", "EventsRoute", "Properties").(map[string]any)["PayloadFormatVersion"] = "1.0"
 		}, "PayloadFormatVersion"},
@@ -343,5 +351,60 @@ func TestParseRate(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestTableCapacityModes(t *testing.T) {
+	tests := []struct {
+		name      string
+		overrides map[string]any
+		wantErr   string // empty when the template must pass
+	}{
+		{name: "on-demand by default"},
+		{name: "provisioned with the default capacity",
+			overrides: map[string]any{"TableBillingMode": "PROVISIONED"}},
+		{name: "provisioned under two writes per event",
+			overrides: map[string]any{"TableBillingMode": "PROVISIONED", "TableWriteCapacity": 150},
+			wantErr:   "WriteCapacityUnits: got 150, want at least 200"},
+		{name: "provisioned capacity follows the budget",
+			overrides: map[string]any{"TableBillingMode": "PROVISIONED", "GenesysEventsPerSecond": "200"},
+			wantErr:   "WriteCapacityUnits: got 250, want at least 400"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tpl, err := Load(templatePath, tt.overrides)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			err = CheckTable(tpl)
+
+			if tt.wantErr == "" && err != nil {
+				t.Errorf("CheckTable: %v", err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("CheckTable: got %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestTableProvisionedThroughput(t *testing.T) {
+	onDemand := loadT(t)
+	provisioned, err := Load(templatePath, map[string]any{"TableBillingMode": "PROVISIONED"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if got := table(t, onDemand).ProvisionedThroughput; got != nil {
+		t.Errorf("on-demand ProvisionedThroughput: got %+v, want none", got)
+	}
+	got := table(t, provisioned).ProvisionedThroughput
+	if got == nil {
+		t.Fatal("provisioned ProvisionedThroughput: got none")
+	}
+	if got.WriteCapacityUnits != 250 || got.ReadCapacityUnits != 25 {
+		t.Errorf("provisioned capacity: got %d write and %d read units, want 250 and 25",
+			got.WriteCapacityUnits, got.ReadCapacityUnits)
 	}
 }

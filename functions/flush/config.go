@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/journeyrelay/relay/shared/breaker"
@@ -44,7 +45,9 @@ func loadConfig(lookup func(string) (string, bool)) (Config, error) {
 		BreakerMaxOpenDelay:     env.Duration("BREAKER_MAX_OPEN_DELAY", breaker.DefaultMaxOpenDelay, time.Second, time.Hour),
 	}
 	if cfg.BreakerMaxOpenDelay < cfg.BreakerOpenDelay {
-		env.Invalid("BREAKER_MAX_OPEN_DELAY", "must be at least BREAKER_OPEN_DELAY")
+		env.Invalid("BREAKER_MAX_OPEN_DELAY", fmt.Sprintf(
+			"%s is shorter than BREAKER_OPEN_DELAY %s; set it to at least that (its default is %s)",
+			cfg.BreakerMaxOpenDelay, cfg.BreakerOpenDelay, breaker.DefaultMaxOpenDelay))
 	}
 	if cfg.ExternalConfigurationID != "" {
 		cfg.TokenFunctionName = env.Required("TOKEN_FUNCTION_NAME")

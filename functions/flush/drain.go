@@ -95,11 +95,11 @@ func (h handler) drain(ctx context.Context) (DrainResult, error) {
 
 // receiveRound collects up to drainReceives batches and reports whether the
 // worker should stop. It stops when the round's first receive, which waits up
-// to receiveWait, returns no message, or when a receive fails. Only that
-// first receive waits, so that a round never idles once it has messages. A
-// later receive that returns less than a full batch ends the round but not
-// the worker, because a receive without a wait samples only part of the
-// queue and can come back short while messages remain.
+// to receiveWait, returns no message or fails. Only that first receive waits,
+// so that a round never idles once it has messages. A later receive that
+// returns less than a full batch, or fails, ends the round but not the
+// worker, because the next round's first receive shows whether the queue is
+// empty or SQS keeps failing.
 func (h handler) receiveRound(ctx context.Context) ([]queue.Message, bool, error) {
 	var msgs []queue.Message
 	for i := range drainReceives {
@@ -111,7 +111,7 @@ func (h handler) receiveRound(ctx context.Context) ([]queue.Message, bool, error
 		if err != nil {
 			if len(msgs) > 0 {
 				h.log.WarnContext(ctx, "receive failed, delivering what was received", "error", err)
-				return msgs, true, nil
+				return msgs, false, nil
 			}
 			return nil, true, fmt.Errorf("drain: %w", err)
 		}

@@ -97,9 +97,6 @@ func ClientConfig(ctx context.Context, url string) (aws.Config, error) {
 		config.WithRegion(Region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")),
 		config.WithBaseEndpoint(url),
-		// A retried call against the emulator points at a local fault, so
-		// the SDK logs each retry with the operation's name.
-		config.WithClientLogMode(aws.LogRetries),
 	)
 	if err != nil {
 		return cfg, err

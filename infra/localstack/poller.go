@@ -3,6 +3,7 @@ package localstack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -27,8 +28,9 @@ var _ QueueClient = (*sqs.Client)(nil)
 // Poller feeds a queue to a function the way a Lambda SQS event source
 // mapping with ReportBatchItemFailures does. It receives up to BatchSize
 // messages, waiting up to BatchingWindow to fill the batch and stopping
-// early when the bodies near Lambda's 6 MB payload limit, and invokes the
-// function with an events.SQSEvent. It then deletes the messages the
+// early when the bodies reach 5 MB, and invokes the function with an
+// events.SQSEvent, split over several invocations if one would pass Lambda's
+// 6 MB payload limit. It then deletes the messages the
 // response does not list in batchItemFailures. After a function error, or
 // a response naming a message not in the batch, it deletes nothing. Messages
 // left in the queue reappear when the queue's visibility timeout ends, and
@@ -94,33 +96,47 @@ func (p *Poller) Poll(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 
+	return len(messages), p.invoke(ctx, messages)
+}
+
+// maxPayloadBytes is Lambda's limit on a synchronous invocation's payload.
+const maxPayloadBytes = 6 << 20
+
+// invoke invokes the function with messages and deletes the ones that
+// succeeded. A batch whose event would pass Lambda's payload limit is split
+// in two, because Lambda does not send a payload over that limit.
+func (p *Poller) invoke(ctx context.Context, messages []sqstypes.Message) error {
 	payload, err := json.Marshal(p.event(messages))
 	if err != nil {
-		return len(messages), fmt.Errorf("poll: encode the SQS event: %w", err)
+		return fmt.Errorf("poll: encode the SQS event: %w", err)
+	}
+	if len(payload) > maxPayloadBytes && len(messages) > 1 {
+		half := len(messages) / 2
+		return errors.Join(p.invoke(ctx, messages[:half]), p.invoke(ctx, messages[half:]))
 	}
 	p.stats.Batches.Add(1)
 	output, err := p.Function.Invoke(ctx, payload)
 	if err != nil {
 		p.stats.Errors.Add(1)
-		return len(messages), fmt.Errorf("poll: the batch stays in the queue: %w", err)
+		return fmt.Errorf("poll: the batch stays in the queue: %w", err)
 	}
 
 	var resp events.SQSEventResponse
 	if err := json.Unmarshal(output, &resp); err != nil {
 		p.stats.Errors.Add(1)
-		return len(messages), fmt.Errorf("poll: the batch stays in the queue: invalid response %.200s: %w", output, err)
+		return fmt.Errorf("poll: the batch stays in the queue: invalid response %.200s: %w", output, err)
 	}
 	succeeded, err := succeededMessages(messages, resp)
 	if err != nil {
 		p.stats.Errors.Add(1)
-		return len(messages), fmt.Errorf("poll: the batch stays in the queue: %w", err)
+		return fmt.Errorf("poll: the batch stays in the queue: %w", err)
 	}
 	p.stats.ItemFailures.Add(int64(len(messages) - len(succeeded)))
-	return len(messages), p.delete(ctx, succeeded)
+	return p.delete(ctx, succeeded)
 }
 
-// maxBatchBytes keeps a batch's bodies under Lambda's 6 MB invocation
-// payload, with room for the event's other fields.
+// maxBatchBytes stops receiving once a batch's bodies reach 5 MB. A batch
+// that still ends up over Lambda's payload limit is split by invoke.
 const maxBatchBytes = 5 << 20
 
 // receive collects up to BatchSize messages. The batching window starts with

@@ -315,3 +315,53 @@ func TestPollerWaitsOutWindowOnce(t *testing.T) {
 		t.Errorf("messages: got %d, want 2", len(messages))
 	}
 }
+
+// listQueue hands out its messages, up to MaxNumberOfMessages per receive.
+type listQueue struct {
+	messages []sqstypes.Message
+	deleted  int
+}
+
+func (q *listQueue) ReceiveMessage(_ context.Context, in *sqs.ReceiveMessageInput, _ ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	n := min(int(in.MaxNumberOfMessages), len(q.messages))
+	out := q.messages[:n]
+	q.messages = q.messages[n:]
+	return &sqs.ReceiveMessageOutput{Messages: out}, nil
+}
+
+func (q *listQueue) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
+	q.deleted += len(in.Entries)
+	return &sqs.DeleteMessageBatchOutput{}, nil
+}
+
+func TestPollerSplitsBatchOverPayloadLimit(t *testing.T) {
+	body := strings.Repeat("x", 2<<20)
+	queue := &listQueue{}
+	for i := range 4 {
+		id := fmt.Sprintf("m-%d", i)
+		queue.messages = append(queue.messages, sqstypes.Message{MessageId: aws.String(id), ReceiptHandle: aws.String(id), Body: aws.String(body)})
+	}
+	fn := &fakeFunction{output: []byte(`{"batchItemFailures":[]}`)}
+	p := &Poller{Queue: queue, QueueURL: "q", Function: fn, BatchSize: 10, BatchingWindow: 10 * time.Millisecond}
+
+	n, err := p.Poll(context.Background())
+	if err != nil {
+		t.Fatalf("Poll: %v", err)
+	}
+
+	if n != 4 {
+		t.Errorf("batch size: got %d, want 4", n)
+	}
+	calls := fn.calls()
+	if len(calls) != 2 {
+		t.Fatalf("invocations: got %d, want 2 halves of the 8 MB batch", len(calls))
+	}
+	for i, payload := range calls {
+		if len(payload) > maxPayloadBytes {
+			t.Errorf("invocation %d: payload of %d bytes, over the %d limit", i, len(payload), maxPayloadBytes)
+		}
+	}
+	if queue.deleted != 4 {
+		t.Errorf("deleted: got %d, want 4", queue.deleted)
+	}
+}

@@ -43,30 +43,31 @@
 // instance, and external events keep to GENESYS_REQUESTS_PER_MINUTE per token.
 // Each lane has a smooth failsafe-go rate limiter at the instance's share.
 //
-// The share follows the invocations that are delivering, through leases in
-// the relay's DynamoDB table (Deps.Leases, package rateshare). The first
-// Deliver of an invocation registers a lease that lasts until the
-// invocation's deadline, and the end of the invocation deletes it. The
-// invocation counts the live leases before it sends and every
-// Config.ShareRefresh while it runs, and takes budget / max(1, live leases),
-// but never less than budget / Config.Instances (FLUSH_MAX_INSTANCES, which
-// the function's reserved concurrency enforces). A failsafe-go limiter has a
-// fixed rate, so a new share replaces the lane's limiter, and the 429 pause
-// of the lane is kept.
+// The share follows the flush instances that are delivering, through leases
+// in the relay's DynamoDB table (Deps.Leases, package rateshare). Each
+// instance has one lease. The first Deliver of an invocation writes it until
+// the invocation's deadline, and the end of the invocation writes it again
+// until Config.ShareRefresh from then, which bridges the gap to the
+// instance's next batch. The invocation counts the live leases before it
+// sends and every Config.ShareRefresh while it runs, and takes budget /
+// max(1, live leases), but never less than budget / Config.Instances
+// (FLUSH_MAX_INSTANCES, which the function's reserved concurrency enforces).
+// A failsafe-go limiter has a fixed rate, so a new share replaces the lane's
+// limiter, and the 429 pause of the lane is kept.
 //
 // The sum of the shares stays within the budget except for short overlaps.
-// After an invocation joins, the others keep their larger share until their
+// After an instance joins, the others keep their larger share until their
 // next count, at most Config.ShareRefresh later. A sender already waiting on
-// a replaced limiter keeps its permit time. The lease count is a
-// snapshot, so an instance that starts an invocation between two short
-// invocations of another can also take a larger share than it should until
-// its next count. When the table cannot be read or written, the invocation
-// falls back to budget / Config.Instances, which keeps the sum within the
-// budget on its own, and logs the failure once. Without Deps.Leases every
-// instance keeps that fixed share. A Lambda instance runs one invocation at
-// a time and the Engine lives as long as the process, so an instance's
-// limiter spans its invocations. A 429 with Retry-After pauses every sender
-// of that instance until the delay ends.
+// a replaced limiter keeps its permit time. When the lease cannot be written
+// or the leases cannot be counted, the invocation takes budget /
+// Config.Instances, counts a rate_share_fallback metric, logs the failure
+// once, and writes the lease again at its next count. While the write keeps
+// failing, the other instances do not count this one, so the sum can exceed
+// the budget by that share; the metric shows when. Without Deps.Leases
+// every instance keeps the fixed share. A Lambda instance runs one
+// invocation at a time and the Engine lives as long as the process, so an
+// instance's limiter spans its invocations. A 429 with Retry-After pauses
+// every sender of that instance until the delay ends.
 //
 // # Surviving an outage without dead letters
 //

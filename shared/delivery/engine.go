@@ -57,22 +57,18 @@ func New(deps Deps, cfg Config) *Engine {
 		app:      newLane(time.Second, cfg.EventsPerSecond, cfg.Instances),
 		external: newLane(time.Minute, cfg.RequestsPerMinute, cfg.Instances),
 	}
-	e.shares = &shares{
-		leases:    deps.Leases,
-		instances: cfg.Instances,
-		refresh:   cfg.ShareRefresh,
-		logger:    cfg.Logger,
-		lanes:     []*lane{e.app, e.external},
-	}
+	e.shares = newShares(deps.Leases, cfg, e.app, e.external)
 	return e
 }
 
 // Begin starts one invocation and returns the function that ends it. The
-// first Deliver after Begin registers the invocation's rate-share lease, and
-// end deletes it, so Deliver calls between the two share one lease. Deliver
-// calls Begin itself, so a caller needs it only for an invocation that calls
-// Deliver several times, as the scheduled drain does. end may be called more
-// than once.
+// first Deliver after Begin writes the instance's rate-share lease until the
+// invocation's deadline, and end shortens it, so Deliver calls between the
+// two count once. Deliver calls Begin itself, so a caller needs it only for
+// an invocation that calls Deliver several times, as the scheduled drain
+// does. end may be called more than once. An Engine serves one invocation
+// at a time, as a Lambda instance does: the lease and its refresh loop
+// follow the first Begin's context.
 func (e *Engine) Begin(ctx context.Context) (end func()) {
 	e.shares.begin(ctx)
 	var once sync.Once
@@ -111,8 +107,9 @@ func newLane(unit time.Duration, budget float64, divisor int) *lane {
 
 // share sets the limiter to budget / divisor and reports whether the share
 // changed. A sender already waiting on the old limiter keeps the permit time
-// it was given, so for up to one Config.Concurrency of permits the old and
-// the new rate overlap.
+// it was given, and the new limiter grants its first permit at once, so the
+// old and the new rate overlap for up to one Config.Concurrency of permits
+// per Deliver in progress (two in the scheduled drain).
 func (l *lane) share(divisor int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()

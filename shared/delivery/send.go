@@ -115,7 +115,9 @@ func (r *run) classify(ctx context.Context, it *item, res genesys.Result, l *lan
 
 	visibility := r.messageBackoff(it)
 	if res.HasRetryAfter {
-		visibility = wait
+		// At least a second, so that a Retry-After of 0 does not make the
+		// message visible again at once to a drain that is still receiving.
+		visibility = max(wait, minHeldVisibility)
 	}
 	r.cfg.Logger.InfoContext(ctx, "send failed, message returned to the queue",
 		"message_id", it.msg.ID, "idempotency_key", it.event.IdempotencyKey,

@@ -10,28 +10,44 @@ import (
 	"github.com/google/uuid"
 )
 
-// shares sizes the instance's rate share to the flush invocations that are
-// delivering across all instances. Each delivering invocation holds a lease
-// in Leases, and the share of each budget is budget / live leases, clamped to
-// between budget / Config.Instances and the whole budget. It is safe for
-// concurrent use.
+// shares sizes the instance's rate share to the flush instances that are
+// delivering. Each instance holds one lease in Leases while it delivers and
+// for one refresh interval after, and the share of each budget is budget /
+// live leases, clamped to between budget / Config.Instances and the whole
+// budget. It is safe for concurrent use.
 type shares struct {
 	leases    Leases // nil keeps the fixed share of budget / Config.Instances
+	id        string // the instance's lease, the same for all its invocations
 	instances int
 	refresh   time.Duration
 	logger    *slog.Logger
+	metrics   Metrics
 	lanes     []*lane
 
 	// warned records that a lease failure was logged in this invocation.
 	warned atomic.Bool
 
-	mu      sync.Mutex
-	users   int                // Begin calls whose end has not run yet
-	ctx     context.Context    // the context of the invocation's first Begin
-	joined  bool               // the invocation registered its lease or tried to
-	leaseID string             // the registered lease, empty when none
-	stop    context.CancelFunc // stops the refresh loop
-	stopped chan struct{}      // closed when the refresh loop has returned
+	mu         sync.Mutex
+	users      int                // Begin calls whose end has not run yet
+	ctx        context.Context    // the context of the invocation's first Begin
+	joined     bool               // the invocation started its refresh loop
+	deadline   time.Time          // the end of the invocation's lease
+	registered bool               // the lease is written for this invocation
+	stop       context.CancelFunc // stops the refresh loop
+	stopped    chan struct{}      // closed when the refresh loop has returned
+}
+
+// newShares returns shares for one instance, with a lease id of its own.
+func newShares(leases Leases, cfg Config, lanes ...*lane) *shares {
+	return &shares{
+		leases:    leases,
+		id:        uuid.NewString(),
+		instances: cfg.Instances,
+		refresh:   cfg.ShareRefresh,
+		logger:    cfg.Logger,
+		metrics:   cfg.Metrics,
+		lanes:     lanes,
+	}
 }
 
 // divisorFor returns the number the budgets are divided by when live leases
@@ -51,10 +67,11 @@ func (s *shares) begin(ctx context.Context) {
 	s.users++
 }
 
-// join registers the invocation's lease, counts the live leases and starts
-// the refresh loop, the first time it is called in an invocation. Leases live
-// until deadline. When the registration fails, the invocation keeps the safe
-// share of budget / Config.Instances.
+// join registers the instance's lease until deadline, counts the live leases
+// and starts the refresh loop, the first time it is called in an invocation.
+// While the lease cannot be written, the invocation keeps the safe share of
+// budget / Config.Instances, and the loop writes it again at each refresh, so
+// that other instances count this one within a refresh interval.
 func (s *shares) join(ctx context.Context, deadline time.Time) {
 	if s.leases == nil {
 		return
@@ -64,24 +81,38 @@ func (s *shares) join(ctx context.Context, deadline time.Time) {
 	if s.joined {
 		return
 	}
-	s.joined = true
+	s.joined, s.deadline = true, deadline
 
-	id := uuid.NewString()
-	if err := s.leases.Register(ctx, id, deadline); err != nil {
-		s.fallBack(ctx, err)
-		return
-	}
-	s.leaseID = id
-	s.count(ctx)
+	s.refreshLocked(ctx)
 
 	loopCtx, stop := context.WithCancel(s.ctx)
 	s.stop, s.stopped = stop, make(chan struct{})
 	go s.loop(loopCtx, s.stopped)
 }
 
+// refreshLocked writes the lease if it is not written yet and then sets the
+// share from the live leases. Each call to DynamoDB has a timeout of its own,
+// so a slow table costs a refresh, never the invocation. s.mu must be held.
+func (s *shares) refreshLocked(ctx context.Context) {
+	if !s.registered {
+		rctx, cancel := context.WithTimeout(ctx, bookkeepingTimeout)
+		err := s.leases.Register(rctx, s.id, s.deadline)
+		cancel()
+		if err != nil {
+			s.fallBack(ctx, err)
+			return
+		}
+		s.registered = true
+	}
+	s.count(ctx)
+}
+
 // end counts one user less and, after the last one, stops the refresh loop
-// and deletes the invocation's lease. The share stays as it was, and the next
-// invocation counts the leases again before it sends.
+// and shortens the lease to one refresh interval from now. Other instances
+// keep counting this one until then, which bridges the gap to its next
+// invocation, and the next invocation writes the lease again. The share
+// stays as it was, and the next invocation counts the leases again before it
+// sends.
 func (s *shares) end(ctx context.Context) {
 	s.mu.Lock()
 	s.users--
@@ -89,8 +120,8 @@ func (s *shares) end(ctx context.Context) {
 		s.mu.Unlock()
 		return
 	}
-	id, stop, stopped := s.leaseID, s.stop, s.stopped
-	s.joined, s.leaseID, s.stop, s.stopped, s.ctx = false, "", nil, nil, nil
+	joined, stop, stopped := s.joined, s.stop, s.stopped
+	s.joined, s.registered, s.stop, s.stopped, s.ctx = false, false, nil, nil, nil
 	s.mu.Unlock()
 
 	if stop != nil {
@@ -98,15 +129,17 @@ func (s *shares) end(ctx context.Context) {
 		<-stopped
 	}
 	s.warned.Store(false)
-	if id == "" {
+	if !joined {
 		return
 	}
+	// Written even when the invocation's own write failed, because a write
+	// that returned an error may still have landed.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
 	defer cancel()
-	if err := s.leases.Release(rctx, id); err != nil {
+	if err := s.leases.Register(rctx, s.id, time.Now().Add(s.refresh)); err != nil {
 		// The lease stops counting at the invocation's deadline.
-		s.logger.WarnContext(ctx, "rate-share lease not deleted, other instances count it until it ends",
-			"lease_id", id, "error", err)
+		s.logger.WarnContext(ctx, "rate-share lease not shortened, other instances count it until the invocation's deadline",
+			"lease_id", s.id, "error", err)
 	}
 }
 
@@ -120,7 +153,9 @@ func (s *shares) loop(ctx context.Context, stopped chan<- struct{}) {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-			s.count(ctx)
+			s.mu.Lock()
+			s.refreshLocked(ctx)
+			s.mu.Unlock()
 		}
 	}
 }
@@ -128,7 +163,9 @@ func (s *shares) loop(ctx context.Context, stopped chan<- struct{}) {
 // count sets the share from the number of live leases, or to the safe share
 // when they cannot be counted.
 func (s *shares) count(ctx context.Context) {
-	live, err := s.leases.Live(ctx)
+	cctx, cancel := context.WithTimeout(ctx, bookkeepingTimeout)
+	live, err := s.leases.Live(cctx)
+	cancel()
 	if err != nil {
 		if ctx.Err() == nil {
 			s.fallBack(ctx, err)
@@ -142,6 +179,7 @@ func (s *shares) count(ctx context.Context) {
 // failure of the invocation. Delivery goes on either way.
 func (s *shares) fallBack(ctx context.Context, err error) {
 	s.set(ctx, s.instances, -1)
+	s.metrics.Add(MetricRateShareFallback, 1)
 	if s.warned.CompareAndSwap(false, true) {
 		s.logger.WarnContext(ctx, "rate-share leases unavailable, using the share of the maximum instances",
 			"instances", s.instances, "error", err)

@@ -19,9 +19,10 @@ type fakeLeases struct {
 	until       map[string]time.Time
 	now         func() time.Time
 	registerErr error
+	failWrites  int  // Register calls still to fail, after registerErr
+	landAnyway  bool // a failing Register still stores the lease
 	liveErr     error
 	registered  int
-	released    int
 	counted     int
 }
 
@@ -33,19 +34,30 @@ func (f *fakeLeases) Register(_ context.Context, id string, until time.Time) err
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.registered++
-	if f.registerErr != nil {
-		return f.registerErr
+	failing := f.registerErr != nil || f.failWrites > 0
+	if f.failWrites > 0 {
+		f.failWrites--
+	}
+	if failing && !f.landAnyway {
+		return errors.New("ProvisionedThroughputExceededException")
 	}
 	f.until[id] = until
+	if failing {
+		return errors.New("request timed out after the write")
+	}
 	return nil
 }
 
-func (f *fakeLeases) Release(_ context.Context, id string) error {
+func (f *fakeLeases) setRegisterErr(err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.released++
-	delete(f.until, id)
-	return nil
+	f.registerErr = err
+}
+
+// liveNow counts the leases that have not ended.
+func (f *fakeLeases) liveNow() int {
+	live, _ := f.Live(context.Background())
+	return live
 }
 
 func (f *fakeLeases) Live(context.Context) (int, error) {
@@ -185,12 +197,13 @@ func TestShareAloneTakesWholeBudget(t *testing.T) {
 	if requests != 180 {
 		t.Errorf("requests share = %v, want 180", requests)
 	}
-	if got := len(leases.stored()); got != 1 {
-		t.Errorf("leases during the invocation = %d, want 1", got)
+	if got := leases.liveNow(); got != 1 {
+		t.Errorf("live leases during the invocation = %d, want 1", got)
 	}
 	end()
-	if got := len(leases.stored()); got != 0 {
-		t.Errorf("leases after the invocation = %d, want 0", got)
+	time.Sleep(2 * h.cfg.ShareRefresh)
+	if got := leases.liveNow(); got != 0 {
+		t.Errorf("live leases a refresh interval after the invocation = %d, want 0", got)
 	}
 }
 
@@ -262,26 +275,31 @@ func TestShareOneLeasePerInvocation(t *testing.T) {
 	end()
 	end()
 
-	if leases.registered != 1 {
-		t.Errorf("registered %d leases, want 1", leases.registered)
+	if leases.registered != 2 {
+		t.Errorf("lease writes = %d, want 2: one when the invocation starts and one when it ends", leases.registered)
 	}
-	if leases.released != 1 {
-		t.Errorf("released %d leases, want 1", leases.released)
+	if got := len(leases.stored()); got != 1 {
+		t.Errorf("stored leases = %d, want 1", got)
 	}
 }
 
-func TestShareDeliverAloneReleasesLease(t *testing.T) {
+func TestShareLeasePerInstance(t *testing.T) {
 	h := newHarness()
 	leases := newFakeLeases()
 	e := shareEngine(h, leases, nil)
 	deliverOne(t, h, e, "k1")
 	deliverOne(t, h, e, "k2")
 
-	if leases.registered != 2 {
-		t.Errorf("registered %d leases, want one per Deliver", leases.registered)
+	if leases.registered != 4 {
+		t.Errorf("lease writes = %d, want two per Deliver", leases.registered)
 	}
-	if got := len(leases.stored()); got != 0 {
-		t.Errorf("leases after Deliver = %d, want 0", got)
+	if got := len(leases.stored()); got != 1 {
+		t.Errorf("stored leases = %d, want the instance's one", got)
+	}
+	for id, until := range leases.stored() {
+		if limit := time.Now().Add(h.cfg.ShareRefresh); until.After(limit) {
+			t.Errorf("lease %s until %v after Deliver, want at most one refresh interval from now (%v)", id, until, limit)
+		}
 	}
 }
 
@@ -315,8 +333,8 @@ func TestShareRegisterFailureKeepsSafeShare(t *testing.T) {
 	if got := h.sender.sentCount("k1") + h.sender.sentCount("k2"); got != 2 {
 		t.Errorf("sent %d events, want 2", got)
 	}
-	if leases.registered != 1 {
-		t.Errorf("registration attempts = %d, want 1 per invocation", leases.registered)
+	if leases.registered < 2 {
+		t.Errorf("lease writes = %d, want at least the invocation's first and its last", leases.registered)
 	}
 	if got := strings.Count(logged.String(), "rate-share leases unavailable"); got != 1 {
 		t.Errorf("logged the failure %d times, want once:\n%s", got, logged.String())
@@ -341,5 +359,42 @@ func TestShareCountFailureKeepsSafeShare(t *testing.T) {
 
 	if got := strings.Count(logged.String(), "rate-share leases unavailable"); got != 1 {
 		t.Errorf("logged the failure %d times, want once:\n%s", got, logged.String())
+	}
+}
+
+func TestShareRegisterRetriedOnRefresh(t *testing.T) {
+	table := newFakeLeases()
+	table.failWrites = 1
+	hA, hB := newHarness(), newHarness()
+	a, b := shareEngine(hA, table, nil), shareEngine(hB, table, nil)
+
+	endA := a.Begin(context.Background())
+	defer endA()
+	deliverOne(t, hA, a, "ka")
+	endB := b.Begin(context.Background())
+	defer endB()
+	deliverOne(t, hB, b, "kb")
+
+	waitForRates(t, a, 45, 90)
+	waitForRates(t, b, 45, 90)
+	if got := table.liveNow(); got != 2 {
+		t.Errorf("live leases = %d, want both instances once the failed write was retried", got)
+	}
+}
+
+func TestShareShortensLeaseWrittenDespiteError(t *testing.T) {
+	table := newFakeLeases()
+	table.landAnyway = true
+	table.setRegisterErr(errors.New("timed out"))
+	h := newHarness()
+	e := shareEngine(h, table, nil)
+
+	end := e.Begin(context.Background())
+	deliverOne(t, h, e, "k1")
+	end()
+	time.Sleep(2 * h.cfg.ShareRefresh)
+
+	if got := table.liveNow(); got != 0 {
+		t.Errorf("live leases after the invocation = %d, want 0: the end shortens a lease whose write reported an error", got)
 	}
 }

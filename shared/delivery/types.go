@@ -88,14 +88,12 @@ type Tokens interface {
 	Refresh(ctx context.Context, rejected string) (string, error)
 }
 
-// Leases registers the flush invocations that are delivering and counts them
-// across every flush instance. *rateshare.Leases implements it.
+// Leases registers the flush instances that are delivering and counts them.
+// *rateshare.Leases implements it.
 type Leases interface {
-	// Register writes the lease of invocation id, live until until.
+	// Register writes the lease of instance id, live until until. Writing it
+	// again replaces it.
 	Register(ctx context.Context, id string, until time.Time) error
-
-	// Release deletes the lease of invocation id.
-	Release(ctx context.Context, id string) error
 
 	// Live returns the number of leases that are live now.
 	Live(ctx context.Context) (int, error)
@@ -123,7 +121,8 @@ const (
 	MetricDeadLetteredPrefix = "dead_lettered_" // followed by the reason
 	MetricPossibleDuplicates = "possible_duplicates"
 	MetricMisconfigured      = "misconfigured"
-	MetricDeliveryLag        = "delivery_lag" // milliseconds from received_at to delivery
+	MetricDeliveryLag        = "delivery_lag"        // milliseconds from received_at to delivery
+	MetricRateShareFallback  = "rate_share_fallback" // lease writes or counts that failed, so the safe share applied
 )
 
 type discardMetrics struct{}

@@ -21,7 +21,6 @@ const expiryMargin = time.Hour
 // DynamoDB is the subset of the DynamoDB client that Leases calls.
 type DynamoDB interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
@@ -50,7 +49,7 @@ func New(db DynamoDB, table string, opts Options) *Leases {
 	return &Leases{db: db, table: table, now: now}
 }
 
-// Register writes the lease of invocation id, live until until. Writing it
+// Register writes the lease of instance id, live until until. Writing it
 // again replaces it, so a retried request does no harm.
 func (l *Leases) Register(ctx context.Context, id string, until time.Time) error {
 	item := key(id)
@@ -62,18 +61,6 @@ func (l *Leases) Register(ctx context.Context, id string, until time.Time) error
 	})
 	if err != nil {
 		return fmt.Errorf("register rate-share lease %s: %w", id, err)
-	}
-	return nil
-}
-
-// Release deletes the lease of invocation id. Deleting a missing lease succeeds.
-func (l *Leases) Release(ctx context.Context, id string) error {
-	_, err := l.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(l.table),
-		Key:       key(id),
-	})
-	if err != nil {
-		return fmt.Errorf("release rate-share lease %s: %w", id, err)
 	}
 	return nil
 }

@@ -30,6 +30,8 @@ const MaxBufferedBody = 8 << 20
 // runs against kumo; which read returns it inside net/http was not found.
 //
 // Bodies of unknown length or over MaxBufferedBody go through unchanged.
+// The SDK applies the timeouts of AWS_DEFAULTS_MODE only to its own client
+// type, so set timeouts on next before wrapping it when a mode needs them.
 func BufferBodies(next aws.HTTPClient) aws.HTTPClient {
 	return bufferedBodies{next: next}
 }

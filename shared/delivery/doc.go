@@ -46,9 +46,10 @@
 // The share follows the flush instances that are delivering, through leases
 // in the relay's DynamoDB table (Deps.Leases, package rateshare). Each
 // instance has one lease. The first Deliver of an invocation writes it until
-// the invocation's deadline, and the end of the invocation writes it again
-// until Config.ShareRefresh from then, which bridges the gap to the
-// instance's next batch. The invocation counts the live leases before it
+// the invocation's deadline, and the end of the invocation deletes it. A
+// lease that outlived its invocation would hold a share that no one uses
+// whenever Lambda routes the next batch to another instance. The invocation
+// counts the live leases before it
 // sends and every Config.ShareRefresh while it runs, and takes budget /
 // max(1, live leases), but never less than budget / Config.Instances
 // (FLUSH_MAX_INSTANCES, which the function's reserved concurrency enforces).

@@ -63,7 +63,7 @@ func New(deps Deps, cfg Config) *Engine {
 
 // Begin starts one invocation and returns the function that ends it. The
 // first Deliver after Begin writes the instance's rate-share lease until the
-// invocation's deadline, and end shortens it, so Deliver calls between the
+// invocation's deadline, and end deletes it, so Deliver calls between the
 // two count once. Deliver calls Begin itself, so a caller needs it only for
 // an invocation that calls Deliver several times, as the scheduled drain
 // does. end may be called more than once. An Engine serves one invocation

@@ -11,10 +11,10 @@ import (
 )
 
 // shares sizes the instance's rate share to the flush instances that are
-// delivering. Each instance holds one lease in Leases while it delivers and
-// for one refresh interval after, and the share of each budget is budget /
-// live leases, clamped to between budget / Config.Instances and the whole
-// budget. It is safe for concurrent use.
+// delivering. Each instance holds one lease in Leases while an invocation
+// delivers, and the share of each budget is budget / live leases, clamped to
+// between budget / Config.Instances and the whole budget. It is safe for
+// concurrent use.
 type shares struct {
 	leases    Leases // nil keeps the fixed share of budget / Config.Instances
 	id        string // the instance's lease, the same for all its invocations
@@ -108,11 +108,10 @@ func (s *shares) refreshLocked(ctx context.Context) {
 }
 
 // end counts one user less and, after the last one, stops the refresh loop
-// and shortens the lease to one refresh interval from now. Other instances
-// keep counting this one until then, which bridges the gap to its next
-// invocation, and the next invocation writes the lease again. The share
-// stays as it was, and the next invocation counts the leases again before it
-// sends.
+// and deletes the lease. It deletes it even when the invocation's write
+// failed, because a write that returned an error may still have landed. The
+// share stays as it was, and the next invocation counts the leases again
+// before it sends.
 func (s *shares) end(ctx context.Context) {
 	s.mu.Lock()
 	s.users--
@@ -132,13 +131,11 @@ func (s *shares) end(ctx context.Context) {
 	if !joined {
 		return
 	}
-	// Written even when the invocation's own write failed, because a write
-	// that returned an error may still have landed.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
 	defer cancel()
-	if err := s.leases.Register(rctx, s.id, time.Now().Add(s.refresh)); err != nil {
+	if err := s.leases.Release(rctx, s.id); err != nil {
 		// The lease stops counting at the invocation's deadline.
-		s.logger.WarnContext(ctx, "rate-share lease not shortened, other instances count it until the invocation's deadline",
+		s.logger.WarnContext(ctx, "rate-share lease not deleted, other instances count it until the invocation's deadline",
 			"lease_id", s.id, "error", err)
 	}
 }

@@ -23,6 +23,7 @@ type fakeLeases struct {
 	landAnyway  bool // a failing Register still stores the lease
 	liveErr     error
 	registered  int
+	released    int
 	counted     int
 }
 
@@ -45,6 +46,14 @@ func (f *fakeLeases) Register(_ context.Context, id string, until time.Time) err
 	if failing {
 		return errors.New("request timed out after the write")
 	}
+	return nil
+}
+
+func (f *fakeLeases) Release(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.released++
+	delete(f.until, id)
 	return nil
 }
 
@@ -201,9 +210,8 @@ func TestShareAloneTakesWholeBudget(t *testing.T) {
 		t.Errorf("live leases during the invocation = %d, want 1", got)
 	}
 	end()
-	time.Sleep(2 * h.cfg.ShareRefresh)
-	if got := leases.liveNow(); got != 0 {
-		t.Errorf("live leases a refresh interval after the invocation = %d, want 0", got)
+	if got := len(leases.stored()); got != 0 {
+		t.Errorf("leases after the invocation = %d, want 0", got)
 	}
 }
 
@@ -275,31 +283,26 @@ func TestShareOneLeasePerInvocation(t *testing.T) {
 	end()
 	end()
 
-	if leases.registered != 2 {
-		t.Errorf("lease writes = %d, want 2: one when the invocation starts and one when it ends", leases.registered)
+	if leases.registered != 1 {
+		t.Errorf("lease writes = %d, want 1", leases.registered)
 	}
-	if got := len(leases.stored()); got != 1 {
-		t.Errorf("stored leases = %d, want 1", got)
+	if leases.released != 1 {
+		t.Errorf("lease deletes = %d, want 1", leases.released)
 	}
 }
 
-func TestShareLeasePerInstance(t *testing.T) {
+func TestShareDeliverAloneReleasesLease(t *testing.T) {
 	h := newHarness()
 	leases := newFakeLeases()
 	e := shareEngine(h, leases, nil)
 	deliverOne(t, h, e, "k1")
 	deliverOne(t, h, e, "k2")
 
-	if leases.registered != 4 {
-		t.Errorf("lease writes = %d, want two per Deliver", leases.registered)
+	if leases.registered != 2 {
+		t.Errorf("lease writes = %d, want one per Deliver", leases.registered)
 	}
-	if got := len(leases.stored()); got != 1 {
-		t.Errorf("stored leases = %d, want the instance's one", got)
-	}
-	for id, until := range leases.stored() {
-		if limit := time.Now().Add(h.cfg.ShareRefresh); until.After(limit) {
-			t.Errorf("lease %s until %v after Deliver, want at most one refresh interval from now (%v)", id, until, limit)
-		}
+	if got := len(leases.stored()); got != 0 {
+		t.Errorf("leases after Deliver = %d, want 0", got)
 	}
 }
 
@@ -333,8 +336,11 @@ func TestShareRegisterFailureKeepsSafeShare(t *testing.T) {
 	if got := h.sender.sentCount("k1") + h.sender.sentCount("k2"); got != 2 {
 		t.Errorf("sent %d events, want 2", got)
 	}
-	if leases.registered < 2 {
-		t.Errorf("lease writes = %d, want at least the invocation's first and its last", leases.registered)
+	if leases.registered < 1 {
+		t.Errorf("lease writes = %d, want at least one", leases.registered)
+	}
+	if leases.released != 1 {
+		t.Errorf("lease deletes = %d, want 1, because a failed write may have landed", leases.released)
 	}
 	if got := strings.Count(logged.String(), "rate-share leases unavailable"); got != 1 {
 		t.Errorf("logged the failure %d times, want once:\n%s", got, logged.String())
@@ -382,7 +388,7 @@ func TestShareRegisterRetriedOnRefresh(t *testing.T) {
 	}
 }
 
-func TestShareShortensLeaseWrittenDespiteError(t *testing.T) {
+func TestShareDeletesLeaseWrittenDespiteError(t *testing.T) {
 	table := newFakeLeases()
 	table.landAnyway = true
 	table.setRegisterErr(errors.New("timed out"))
@@ -392,9 +398,8 @@ func TestShareShortensLeaseWrittenDespiteError(t *testing.T) {
 	end := e.Begin(context.Background())
 	deliverOne(t, h, e, "k1")
 	end()
-	time.Sleep(2 * h.cfg.ShareRefresh)
 
-	if got := table.liveNow(); got != 0 {
-		t.Errorf("live leases after the invocation = %d, want 0: the end shortens a lease whose write reported an error", got)
+	if got := len(table.stored()); got != 0 {
+		t.Errorf("leases after the invocation = %d, want 0: the end deletes a lease whose write reported an error", got)
 	}
 }

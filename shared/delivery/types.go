@@ -95,6 +95,9 @@ type Leases interface {
 	// again replaces it.
 	Register(ctx context.Context, id string, until time.Time) error
 
+	// Release deletes the lease of instance id. Deleting a missing lease succeeds.
+	Release(ctx context.Context, id string) error
+
 	// Live returns the number of leases that are live now.
 	Live(ctx context.Context) (int, error)
 }

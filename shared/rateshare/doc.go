@@ -5,10 +5,9 @@
 // Start with New and Leases.Register. Every lease lives in the partition
 // pk "rateshare#flush" with the instance's id as its sort key. An instance
 // registers its lease until the invocation's deadline when it starts
-// delivering, registers it again until shortly after when the invocation
-// ends, and counts the live leases with Live, which is one strongly
-// consistent Query of the partition. A lease stops counting at its
-// lease_until time, so the lease of a crashed invocation stops counting at
-// its deadline even before DynamoDB's TTL removes the item through
-// expires_at.
+// delivering, deletes it with Release when the invocation ends, and counts
+// the live leases with Live, which is one strongly consistent Query of the
+// partition. A lease stops counting at its lease_until time, so the lease
+// of a crashed invocation stops counting at its deadline even before
+// DynamoDB's TTL removes the item through expires_at.
 package rateshare

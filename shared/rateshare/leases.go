@@ -21,6 +21,7 @@ const expiryMargin = time.Hour
 // DynamoDB is the subset of the DynamoDB client that Leases calls.
 type DynamoDB interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
@@ -61,6 +62,18 @@ func (l *Leases) Register(ctx context.Context, id string, until time.Time) error
 	})
 	if err != nil {
 		return fmt.Errorf("register rate-share lease %s: %w", id, err)
+	}
+	return nil
+}
+
+// Release deletes the lease of instance id. Deleting a missing lease succeeds.
+func (l *Leases) Release(ctx context.Context, id string) error {
+	_, err := l.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(l.table),
+		Key:       key(id),
+	})
+	if err != nil {
+		return fmt.Errorf("release rate-share lease %s: %w", id, err)
 	}
 	return nil
 }

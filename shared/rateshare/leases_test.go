@@ -105,6 +105,29 @@ func TestRegisterAgainShortensLease(t *testing.T) {
 	}
 }
 
+func TestReleaseRemovesLease(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.mustRegister(t, "a", start.Add(time.Minute))
+	f.mustRegister(t, "b", start.Add(time.Minute))
+
+	if err := f.leases.Release(ctx, "a"); err != nil {
+		t.Fatalf("Release(a): %v", err)
+	}
+	if got := f.mustLive(t); got != 1 {
+		t.Fatalf("after releasing a: Live = %d, want 1", got)
+	}
+	if err := f.leases.Release(ctx, "a"); err != nil {
+		t.Fatalf("Release(a) again: %v", err)
+	}
+	if err := f.leases.Release(ctx, "b"); err != nil {
+		t.Fatalf("Release(b): %v", err)
+	}
+	if got := f.mustLive(t); got != 0 {
+		t.Fatalf("after releasing both: Live = %d, want 0", got)
+	}
+}
+
 func TestLiveIgnoresExpiredLease(t *testing.T) {
 	f := newFixture(t)
 	f.mustRegister(t, "short", start.Add(10*time.Second))

@@ -5,9 +5,10 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/journeyrelay/relay/infra/testclock"
 )
 
 const (
@@ -20,25 +21,9 @@ const (
 
 var testStart = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
-// fakeClock is a Config.Now that moves only when the test advances it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type fakeClock = testclock.Clock
 
-func newFakeClock() *fakeClock { return &fakeClock{now: testStart} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newFakeClock() *fakeClock { return testclock.New(testStart) }
 
 // newTestConfig returns a config with one deployment, one configuration, one client with
 // the external-events permission, and the fake clock.

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/journeyrelay/relay/infra/awslocal"
+	"github.com/journeyrelay/relay/infra/testclock"
 	"github.com/journeyrelay/relay/shared/breaker"
 )
 
@@ -28,23 +29,7 @@ const (
 	syncInterval = time.Second
 )
 
-// clock is a settable time source shared by the breakers of one test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = testclock.Clock
 
 // countingDB counts the reads of the shared item.
 type countingDB struct {
@@ -69,7 +54,7 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{
 		db:    &countingDB{Client: dynamodb.NewFromConfig(emu.Config)},
 		table: res.Table,
-		clock: &clock{now: start},
+		clock: testclock.New(start),
 	}
 }
 

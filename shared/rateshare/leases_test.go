@@ -3,7 +3,6 @@ package rateshare_test
 import (
 	"context"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,28 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/journeyrelay/relay/infra/awslocal"
+	"github.com/journeyrelay/relay/infra/testclock"
 	"github.com/journeyrelay/relay/shared/rateshare"
 )
 
 var start = time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC)
 
-// clock is a settable time source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
+type clock = testclock.Clock
 
 type fixture struct {
 	db     *dynamodb.Client
@@ -45,7 +29,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	emu, res := awslocal.StartT(t)
-	f := &fixture{db: dynamodb.NewFromConfig(emu.Config), table: res.Table, clock: &clock{now: start}}
+	f := &fixture{db: dynamodb.NewFromConfig(emu.Config), table: res.Table, clock: testclock.New(start)}
 	f.leases = rateshare.New(f.db, f.table, rateshare.Options{Now: f.clock.Now})
 	return f
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 	"github.com/journeyrelay/relay/infra/awslocal"
+	"github.com/journeyrelay/relay/infra/testclock"
 )
 
 // throttlingGetter wraps a real client and fails with a ThrottlingException while throttled is set.
@@ -29,19 +30,13 @@ func (g *throttlingGetter) GetSecretValue(ctx context.Context, in *secretsmanage
 	return g.next.GetSecretValue(ctx, in, optFns...)
 }
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+type clock = testclock.Clock
 
 func newCache(t *testing.T) (*Cache, *throttlingGetter, *clock, func(string)) {
 	t.Helper()
 	emu, res := awslocal.StartT(t)
 	getter := &throttlingGetter{next: secretsmanager.NewFromConfig(emu.Config)}
-	clk := &clock{now: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
 	cache := NewCache(getter, res.AppKeysSecret, Options{TTL: time.Minute, MaxStale: 10 * time.Minute, Now: clk.Now})
 	put := func(v string) {
 		if err := awslocal.PutSecret(context.Background(), emu.Config, res.AppKeysSecret, v); err != nil {
@@ -66,7 +61,7 @@ func TestCacheRefreshesAfterTTL(t *testing.T) {
 	}
 
 	put("v2")
-	clk.Add(61 * time.Second)
+	clk.Advance(61 * time.Second)
 	if got, err := cache.Get(ctx); err != nil || got != `"v2"` {
 		t.Errorf("Get after TTL: got %q, %v; want \"v2\"", got, err)
 	}
@@ -81,7 +76,7 @@ func TestCacheServesStaleWhileThrottled(t *testing.T) {
 	}
 
 	getter.throttled.Store(true)
-	clk.Add(5 * time.Minute)
+	clk.Advance(5 * time.Minute)
 	got, err := cache.Get(ctx)
 	if err != nil || got != `"v1"` {
 		t.Fatalf("Get while throttled: got %q, %v; want the last good value", got, err)
@@ -90,7 +85,7 @@ func TestCacheServesStaleWhileThrottled(t *testing.T) {
 		t.Errorf("StaleServed: got %d, want 1", cache.StaleServed())
 	}
 
-	clk.Add(10 * time.Minute)
+	clk.Advance(10 * time.Minute)
 	if _, err := cache.Get(ctx); err == nil {
 		t.Error("Get past MaxStale: got nil error, want the throttling error")
 	}

@@ -13,28 +13,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/journeyrelay/relay/infra/testclock"
 )
 
-// fakeClock is a clock that moves only when a test advances it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type fakeClock = testclock.Clock
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	return testclock.New(time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC))
 }
 
 // reply is one scripted response of fakeEndpoint. A zero reply issues a new token.

@@ -190,8 +190,8 @@ func (r *run) faultsEnd() time.Time {
 // budget wait between its receives.
 const backlogBudgetSeconds = 3
 
-// backlogThroughput returns the seconds during which the queue held at
-// least threshold messages ready, and the app and web events accepted per
+// backlogThroughput returns the seconds during which the queue held
+// threshold messages or more ready, and the app and web events accepted per
 // second in them.
 func backlogThroughput(samples []sample, receipts []receipt, threshold float64) (float64, float64) {
 	var seconds float64

@@ -64,7 +64,7 @@
 // Config.Instances, counts a rate_share_fallback metric, logs the failure
 // once, and writes the lease again at its next count. While the write keeps
 // failing, the other instances do not count this one, so the sum can exceed
-// the budget by that share; the metric shows when. Without Deps.Leases
+// the budget by that share. The metric shows when that happens. Without Deps.Leases
 // every instance keeps the fixed share. A Lambda instance runs one
 // invocation at a time and the Engine lives as long as the process, so an
 // instance's limiter spans its invocations. A 429 with Retry-After pauses

@@ -106,10 +106,10 @@ func newLane(unit time.Duration, budget float64, divisor int) *lane {
 }
 
 // share sets the limiter to budget / divisor and reports whether the share
-// changed. A sender already waiting on the old limiter keeps the permit time
-// it was given, and the new limiter grants its first permit at once, so the
-// old and the new rate overlap for up to one Config.Concurrency of permits
-// per Deliver in progress (two in the scheduled drain).
+// changed. A sender already waiting on the old limiter keeps its permit time,
+// and the new limiter grants its first permit at once. The two rates
+// therefore overlap for up to one Config.Concurrency of permits per Deliver
+// in progress, and the scheduled drain runs two.
 func (l *lane) share(divisor int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()

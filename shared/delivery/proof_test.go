@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/journeyrelay/relay/infra/genesyssim"
+	"github.com/journeyrelay/relay/infra/testclock"
 	"github.com/journeyrelay/relay/shared/breaker"
 	"github.com/journeyrelay/relay/shared/genesys"
 	"github.com/journeyrelay/relay/shared/journey"
@@ -206,27 +207,8 @@ func TestDeliverExternalResendsOnlyUnprocessed(t *testing.T) {
 	}
 }
 
-// simClock is a clock for the simulator that starts at the real time and
-// moves only when the test advances it.
-type simClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *simClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *simClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func TestDeliverExternalRefreshesExpiredToken(t *testing.T) {
-	clock := &simClock{now: time.Now()}
+	clock := testclock.New(time.Now())
 	s := startStack(t, genesyssim.Config{Seed: 1, Now: clock.Now, TokenLifetime: 10 * time.Minute})
 	events := customEvents(10)
 	e := s.externalEngine(t, Config{RequestsPerMinute: 6000, WaitMargin: 100 * time.Millisecond})

@@ -11,9 +11,9 @@ import (
 )
 
 // TestSharedLeasesSplitBudget runs two engines against one table in kumo and
-// the Genesys simulator. Alone, an engine takes the whole budget; with the
-// other one delivering, each takes half; and after the other ends, the one
-// left takes the whole budget again.
+// the Genesys simulator. An engine alone takes the whole budget, and each
+// takes half while both deliver. After one ends, the other takes the whole
+// budget again.
 func TestSharedLeasesSplitBudget(t *testing.T) {
 	s := startStack(t, genesyssim.Config{Seed: 1})
 	cfg := Config{EventsPerSecond: 100, RequestsPerMinute: 300, Instances: 3, ShareRefresh: 10 * time.Millisecond}
